@@ -1,0 +1,1 @@
+"""apis of diffhand_mm."""

@@ -1,0 +1,1 @@
+"""functional of diffhand_mm."""

@@ -1,0 +1,1 @@
+"""hand of diffhand_mm."""

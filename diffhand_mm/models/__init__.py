@@ -1,0 +1,1 @@
+"""models of diffhand_mm."""

@@ -1,0 +1,1 @@
+"""decoders of diffhand_mm."""

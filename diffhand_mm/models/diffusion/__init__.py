@@ -1,0 +1,1 @@
+"""diffusion of diffhand_mm."""

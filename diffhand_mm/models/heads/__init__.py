@@ -1,0 +1,1 @@
+"""heads of diffhand_mm."""

@@ -1,0 +1,1 @@
+"""losses of diffhand_mm."""

@@ -1,0 +1,1 @@
+"""render of diffhand_mm."""
