@@ -35,7 +35,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
 PARAM_SCHEDULERS = _child('parameter scheduler', mmpose_registry.PARAM_SCHEDULERS, [])
 
 # Data
-DATASETS = _child('dataset', mmpose_registry.DATASETS, ['diffhand_mm.datasets'])
+DATASETS = _child('dataset', mmpose_registry.DATASETS, ['diffhand_mm.datasets', 'diffhand_mm.synth'])
 DATA_SAMPLERS = _child('data sampler', mmpose_registry.DATA_SAMPLERS, [])
 TRANSFORMS = _child('transform', mmpose_registry.TRANSFORMS,
                     ['diffhand_mm.datasets.transforms', 'mmpose.datasets.transforms'])

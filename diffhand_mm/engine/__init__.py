@@ -1,1 +1,8 @@
-"""engine of diffhand_mm."""
+"""Runner-level pieces: checkpoint loading that survives torch's weights_only default."""
+from .checkpoint_loading import install_checkpoint_loader, load_local_checkpoint
+
+# Installed on import: `register_all_modules()` and the registries' lazy imports both import
+# this package, so every runner built from our configs can resume.
+install_checkpoint_loader()
+
+__all__ = ['install_checkpoint_loader', 'load_local_checkpoint']

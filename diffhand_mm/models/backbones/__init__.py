@@ -1,1 +1,4 @@
-"""backbones of diffhand_mm."""
+"""Image encoders."""
+from .timm_encoder import PretrainedWeightsUnavailable, TimmEncoder
+
+__all__ = ['TimmEncoder', 'PretrainedWeightsUnavailable']

@@ -1,0 +1,1 @@
+"""SynthHand: synthetic hands rendered with the open hand model."""
