@@ -1,1 +1,4 @@
-"""metrics of diffhand_mm."""
+"""Registered evaluation metrics of diffhand_mm."""
+from .mesh_metric import MeshMetric
+
+__all__ = ['MeshMetric']
