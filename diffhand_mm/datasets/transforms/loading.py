@@ -1,0 +1,44 @@
+"""Image loading with errors that name the file."""
+import os.path as osp
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from diffhand_mm.registry import TRANSFORMS
+
+_JPEG_START = b'\xff\xd8'
+_JPEG_END = b'\xff\xd9'
+
+
+@TRANSFORMS.register_module()
+class LoadHandImage(BaseTransform):
+    """Load ``results['img_path']`` as a BGR uint8 image.
+
+    Like MMPose's ``LoadImage`` but a missing or unreadable file raises instead of returning
+    None (which would make MMEngine silently fetch another sample).
+
+    Adds ``img`` (H,W,3) uint8 BGR, ``img_shape`` and ``ori_shape`` (H,W).
+
+    Raises:
+        FileNotFoundError: the image does not exist.
+        IOError: the file exists but cannot be decoded (truncated, corrupt, not an image).
+    """
+
+    def transform(self, results: dict) -> dict:
+        path = results['img_path']
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'Image not found: {path}')
+        with open(path, 'rb') as f:
+            data = f.read()
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            raise IOError(f'Image cannot be decoded (corrupt or not an image): {path}')
+        # libjpeg decodes a truncated JPEG into a partly grey image with only a warning;
+        # a complete JPEG ends with the end-of-image marker (allowing a little padding).
+        if data[:2] == _JPEG_START and _JPEG_END not in data[-64:]:
+            raise IOError(f'JPEG image is truncated (no end-of-image marker): {path}')
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
