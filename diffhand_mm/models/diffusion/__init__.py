@@ -1,1 +1,5 @@
-"""diffusion of diffhand_mm."""
+"""Diffusion over hand vertices: cosine schedule, forward noising, DDIM sampling."""
+from .schedule import cosine_alpha_bar, ddim_step, ddim_timesteps, q_sample
+from .vertex_diffusion import VertexDiffusion
+
+__all__ = ['cosine_alpha_bar', 'q_sample', 'ddim_timesteps', 'ddim_step', 'VertexDiffusion']

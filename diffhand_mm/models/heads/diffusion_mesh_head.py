@@ -1,0 +1,239 @@
+"""DiffHand's head: diffusion over mesh vertices with a cross-modality decoder.
+
+Li et al., "DiffHand: End-to-End Hand Mesh Reconstruction via Diffusion Models", 2023,
+https://arxiv.org/abs/2305.13705. The head follows MMPose 1.x's head API (``forward`` /
+``loss`` / ``predict``) on an MMEngine ``BaseModule`` (``mmpose.models`` cannot be imported
+without compiled mmcv ops).
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+from torch import Tensor, nn
+
+from diffhand_mm.models.diffusion import VertexDiffusion
+from diffhand_mm.registry import MODELS
+from .camera import (WeakPerspectiveCameraHead, perspective_project, pixels_to_normalized,
+                     weak_perspective_project, weak_perspective_to_translation)
+from .hypotheses import select_consensus_hypothesis
+from .sample_fields import stack_crop_intrinsics, stack_gt_field, stack_input_sizes
+
+Features = Tuple[Tensor, Tensor]  # (feature_map (B,C,h,w), embedding (B,D))
+
+
+@MODELS.register_module()
+class DiffusionMeshHead(BaseModule):
+    """Predicts root-relative hand vertices by DDIM denoising, and a weak-perspective camera.
+
+    Training (:meth:`loss`): x0 = (vertices - root) / vertex_scale, root = joint 0 regressed
+    from the vertices; x_t = q_sample(x0, t, noise), t uniform in [0, T-1]; the decoder
+    predicts x0 from (x_t, t, image features). Testing (:meth:`predict`): DDIM from pure noise,
+    ``num_hypotheses`` samples per image sharing one encoder pass, one chosen by
+    :func:`select_consensus_hypothesis`, placed in the camera frame with the predicted camera.
+
+    Mesh topology (template for the decoder's FPS levels, faces, 21-joint regressor) comes from
+    the hand model, which is built once and not kept as a submodule: its arrays are copied into
+    non-persistent buffers so checkpoints never contain hand-model (e.g. MANO) data.
+
+    Args:
+        in_channels: C of the encoder's feature map.
+        embed_dim: D of the encoder's embedding.
+        hand_model: Config of a hand model (``MODELS``), or a built one.
+        decoder: Decoder config (``CrossModalityDecoder`` or ``VanillaMeshDecoder``);
+            ``template_vertices``, ``in_channels`` and ``embed_dim`` are filled in.
+        use_diffusion: False gives the ablation "decoder without diffusion": one pass from a
+            learned vertex query, no noise and no timestep.
+        num_timesteps: T of the cosine schedule.
+        vertex_scale: Metres per normalised unit of the diffusion signal.
+        sampling_steps: DDIM steps at test time (paper: 10); ``test_cfg`` overrides.
+        eta: DDIM stochasticity at test time; ``test_cfg`` overrides.
+        num_hypotheses: Samples per image at test time; ``test_cfg`` overrides.
+        camera_scale_prior: Initial weak-perspective scale (see ``WeakPerspectiveCameraHead``).
+        loss_x0, loss_vertex, loss_joint, loss_joint_2d, loss_normal: Loss configs.
+        init_cfg: MMEngine init config.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 embed_dim: int,
+                 hand_model: Union[dict, nn.Module] = dict(type='OpenHandModel'),
+                 decoder: dict = dict(type='CrossModalityDecoder', dim=256),
+                 use_diffusion: bool = True,
+                 num_timesteps: int = 1000,
+                 vertex_scale: float = 0.1,
+                 sampling_steps: int = 10,
+                 eta: float = 0.0,
+                 num_hypotheses: int = 1,
+                 camera_scale_prior: float = 8.0,
+                 loss_x0: dict = dict(type='X0MSELoss', loss_weight=1.0),
+                 loss_vertex: dict = dict(type='VertexL1Loss', loss_weight=1.0),
+                 loss_joint: dict = dict(type='JointL1Loss', loss_weight=1.0),
+                 loss_joint_2d: dict = dict(type='Joint2DL1Loss', loss_weight=0.05),
+                 loss_normal: dict = dict(type='NormalConsistencyLoss', loss_weight=0.05),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        hand = hand_model if isinstance(hand_model, nn.Module) else MODELS.build(hand_model)
+        template = hand.v_template.detach().float().cpu()
+        regressor = torch.as_tensor(hand.joint_regressor_21()).detach().float().cpu()
+        if regressor.shape != (21, template.shape[0]):
+            raise ValueError(f'DiffusionMeshHead: {type(hand).__name__}.joint_regressor_21() must '
+                             f'be (21, {template.shape[0]}), got {tuple(regressor.shape)}.')
+        self.register_buffer('faces', hand.faces.detach().long().cpu(), persistent=False)
+        self.register_buffer('joint_regressor', regressor, persistent=False)
+        self.num_vertices = template.shape[0]
+
+        self.use_diffusion = use_diffusion
+        self.sampling_steps = sampling_steps
+        self.eta = eta
+        self.num_hypotheses = num_hypotheses
+        self.diffusion = VertexDiffusion(num_timesteps, vertex_scale)
+        self.decoder = MODELS.build(dict(decoder, template_vertices=template,
+                                         in_channels=in_channels, embed_dim=embed_dim))
+        self.camera_head = WeakPerspectiveCameraHead(embed_dim, scale_prior=camera_scale_prior)
+        self.loss_x0 = MODELS.build(loss_x0)
+        self.loss_vertex = MODELS.build(loss_vertex)
+        self.loss_joint = MODELS.build(loss_joint)
+        self.loss_joint_2d = MODELS.build(loss_joint_2d)
+        self.loss_normal = MODELS.build(loss_normal)
+
+    def regress_joints(self, vertices: Tensor) -> Tensor:
+        """21 joints (B, 21, 3), OpenPose order, from vertices (B, V, 3)."""
+        return torch.einsum('jv,bvc->bjc', self.joint_regressor, vertices)
+
+    def root_relative(self, vertices: Tensor) -> Tensor:
+        """Subtract the regressed wrist (joint 0): (B, V, 3) -> (B, V, 3)."""
+        return vertices - self.regress_joints(vertices)[:, :1]
+
+    def sample_vertices(self, feats: Features, num_hypotheses: int = 1,
+                        sampling_steps: Optional[int] = None, eta: Optional[float] = None,
+                        generator: Optional[torch.Generator] = None) -> Tensor:
+        """Sample root-relative vertices, encoder features shared by the hypotheses.
+
+        Args:
+            feats: (feature_map (B,C,h,w), embedding (B,D)).
+            num_hypotheses: K samples per image.
+            sampling_steps, eta: DDIM settings; default to the head's.
+            generator: Random generator for the initial noise (and eta > 0).
+
+        Returns:
+            Tensor: (B, K, V, 3) metres, root-relative.
+        """
+        feature_map, embedding = feats
+        batch = embedding.shape[0]
+        if not self.use_diffusion:
+            if num_hypotheses != 1:
+                raise ValueError('DiffusionMeshHead: use_diffusion=False is deterministic; '
+                                 f'num_hypotheses must be 1, got {num_hypotheses}.')
+            return self.diffusion.denormalize(self.decoder(None, None, feature_map, embedding))[:, None]
+        feature_map = feature_map.repeat_interleave(num_hypotheses, dim=0)
+        embedding = embedding.repeat_interleave(num_hypotheses, dim=0)
+        noise = torch.randn((batch * num_hypotheses, self.num_vertices, 3), generator=generator,
+                            device=embedding.device, dtype=embedding.dtype)
+        x0 = self.diffusion.ddim_sample(
+            lambda x_t, t: self.decoder(x_t, t, feature_map, embedding), noise,
+            self.sampling_steps if sampling_steps is None else sampling_steps,
+            self.eta if eta is None else eta, generator)
+        return self.diffusion.denormalize(x0).reshape(batch, num_hypotheses, self.num_vertices, 3)
+
+    def forward(self, feats: Features) -> Tuple[Tensor, Tensor]:
+        """One sample per image with the head's settings.
+
+        Returns:
+            tuple: root-relative vertices (B, V, 3) metres and cameras (B, 3) = (s, t_x, t_y).
+        """
+        return self.sample_vertices(feats)[:, 0], self.camera_head(feats[1])
+
+    def loss(self, feats: Features, batch_data_samples: Sequence,
+             train_cfg: Optional[dict] = None) -> Dict[str, Tensor]:
+        """Training losses; samples with ``has_vertices == 0`` contribute only joint losses.
+
+        Args:
+            feats: (feature_map (B,C,h,w), embedding (B,D)).
+            batch_data_samples: PoseDataSamples with ``gt_instances`` vertices (1,V,3),
+                has_vertices (1,), joints_3d (1,21,3), joints_2d (1,21,2) and metainfo
+                ``input_size``.
+            train_cfg: Unused; accepted for the MMPose head API.
+
+        Returns:
+            dict: ``loss_x0``, ``loss_vertex``, ``loss_joint``, ``loss_joint_2d``, ``loss_normal``.
+        """
+        feature_map, embedding = feats
+        device = embedding.device
+        vertices = stack_gt_field(batch_data_samples, 'vertices', device)
+        has_vertices = stack_gt_field(batch_data_samples, 'has_vertices', device).reshape(-1)
+        joints_3d = stack_gt_field(batch_data_samples, 'joints_3d', device)
+        joints_2d = stack_gt_field(batch_data_samples, 'joints_2d', device)
+        input_size = stack_input_sizes(batch_data_samples, device)
+
+        x0 = self.diffusion.normalize(self.root_relative(vertices)) * has_vertices[:, None, None]
+        if self.use_diffusion:
+            t = self.diffusion.sample_timesteps(x0.shape[0], device)
+            x_t = self.diffusion.q_sample(x0, t, torch.randn_like(x0))
+            x0_pred = self.decoder(x_t, t, feature_map, embedding)
+        else:
+            x0_pred = self.decoder(None, None, feature_map, embedding)
+
+        # 3D losses in the normalised units of the diffusion signal (metres / vertex_scale).
+        joints_pred = self.regress_joints(self.diffusion.denormalize(x0_pred))
+        joints_pred = joints_pred - joints_pred[:, :1]
+        joints_gt = joints_3d - joints_3d[:, :1]
+        camera = self.camera_head(embedding)
+        return dict(
+            loss_x0=self.loss_x0(x0_pred, x0, has_vertices),
+            loss_vertex=self.loss_vertex(x0_pred, x0, has_vertices),
+            loss_joint=self.loss_joint(self.diffusion.normalize(joints_pred),
+                                       self.diffusion.normalize(joints_gt)),
+            loss_joint_2d=self.loss_joint_2d(weak_perspective_project(joints_pred, camera),
+                                             pixels_to_normalized(joints_2d, input_size)),
+            loss_normal=self.loss_normal(x0_pred, x0, self.faces, has_vertices))
+
+    @torch.no_grad()
+    def predict(self, feats: Features, batch_data_samples: Sequence,
+                test_cfg: Optional[dict] = None) -> List[InstanceData]:
+        """Sample meshes and place them in the camera frame of the input crop.
+
+        Args:
+            feats: (feature_map (B,C,h,w), embedding (B,D)).
+            batch_data_samples: PoseDataSamples with metainfo ``input_size`` (W, H) and
+                ``cam_K`` (or ``gt_instances.cam_K``), intrinsics of the input crop.
+            test_cfg: Optional ``sampling_steps``, ``eta``, ``num_hypotheses``.
+
+        Returns:
+            list[InstanceData]: per image ``vertices`` (1,V,3) and ``joints_3d`` (1,21,3) metres
+            in the crop's camera frame, ``joints_2d`` (1,21,2) input pixels, ``camera`` (1,3)
+            = (s, t_x, t_y), and with several hypotheses ``vertex_uncertainty`` (1,V) metres
+            (RMS distance of the hypotheses to their mean) and ``hypothesis_index`` (1,).
+            Tensors are float32 on the CPU.
+        """
+        test_cfg = test_cfg or {}
+        num_hypotheses = int(test_cfg.get('num_hypotheses', self.num_hypotheses))
+        if num_hypotheses < 1:
+            raise ValueError(f'DiffusionMeshHead: num_hypotheses must be >= 1, got {num_hypotheses}.')
+        hypotheses = self.sample_vertices(feats, num_hypotheses, test_cfg.get('sampling_steps'),
+                                          test_cfg.get('eta'))
+        if num_hypotheses > 1:
+            vertices_rel, index, spread = select_consensus_hypothesis(hypotheses)
+        else:
+            vertices_rel = hypotheses[:, 0]
+        device = vertices_rel.device
+        camera = self.camera_head(feats[1])
+        cam_K = stack_crop_intrinsics(batch_data_samples, device)
+        translation = weak_perspective_to_translation(
+            camera, cam_K, stack_input_sizes(batch_data_samples, device))
+        # Put the regressed root exactly at the camera's root position.
+        vertices = self.root_relative(vertices_rel) + translation[:, None]
+        joints_3d = self.regress_joints(vertices)
+        joints_2d = perspective_project(joints_3d, cam_K)
+
+        results = []
+        for i in range(len(batch_data_samples)):
+            instance = InstanceData(vertices=vertices[i:i + 1].float().cpu(),
+                                    joints_3d=joints_3d[i:i + 1].float().cpu(),
+                                    joints_2d=joints_2d[i:i + 1].float().cpu(),
+                                    camera=camera[i:i + 1].float().cpu())
+            if num_hypotheses > 1:
+                instance.vertex_uncertainty = spread[i:i + 1].float().cpu()
+                instance.hypothesis_index = index[i:i + 1].cpu()
+            results.append(instance)
+        return results

@@ -1,0 +1,100 @@
+import pytest
+import torch
+
+from diffhand_mm.models.heads import DiffusionMeshHead, perspective_project
+from diffhand_mm.registry import MODELS
+from tests.test_models.test_heads.stand_ins import make_data_samples, small_head_cfg
+
+import diffhand_mm.models  # noqa: F401
+
+
+def _feats(batch=2, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, 8, 4, 4, generator=gen), torch.randn(batch, 16, generator=gen)
+
+
+def test_loss_keys_and_masking_of_samples_without_vertices():
+    torch.manual_seed(0)
+    head = MODELS.build(small_head_cfg())
+    losses = head.loss(_feats(), make_data_samples(2))
+    assert set(losses) == {'loss_x0', 'loss_vertex', 'loss_joint', 'loss_joint_2d', 'loss_normal'}
+    assert all(v.dim() == 0 and torch.isfinite(v) and v > 0 for v in losses.values())
+    no_mesh = head.loss(_feats(), make_data_samples(2, has_vertices=[0, 0]))
+    for key in ('loss_x0', 'loss_vertex', 'loss_normal'):
+        assert no_mesh[key].item() == 0.0
+    assert no_mesh['loss_joint'] > 0 and no_mesh['loss_joint_2d'] > 0
+
+
+def test_default_loss_weights():
+    head = MODELS.build(small_head_cfg())
+    weights = {name: getattr(head, name).loss_weight for name in
+               ('loss_x0', 'loss_vertex', 'loss_joint', 'loss_joint_2d', 'loss_normal')}
+    assert weights == dict(loss_x0=1.0, loss_vertex=1.0, loss_joint=1.0, loss_joint_2d=0.05,
+                           loss_normal=0.05)
+
+
+def test_missing_label_names_the_sample():
+    head = MODELS.build(small_head_cfg())
+    samples = make_data_samples(2)
+    del samples[1].gt_instances.joints_2d
+    with pytest.raises(KeyError, match=r'img1\.jpg.*joints_2d'):
+        head.loss(_feats(), samples)
+
+
+def test_predict_outputs_are_consistent_in_the_camera_frame():
+    torch.manual_seed(0)
+    head = MODELS.build(small_head_cfg()).eval()
+    samples = make_data_samples(2)
+    preds = head.predict(_feats(), samples)
+    assert len(preds) == 2
+    pred = preds[0]
+    assert pred.vertices.shape == (1, 778, 3) and pred.joints_3d.shape == (1, 21, 3)
+    assert pred.joints_2d.shape == (1, 21, 2) and 'vertex_uncertainty' not in pred
+    K = torch.as_tensor(samples[0].metainfo['cam_K'])[None]
+    torch.testing.assert_close(pred.joints_2d, perspective_project(pred.joints_3d, K))
+    torch.testing.assert_close(pred.joints_3d, head.regress_joints(pred.vertices))
+    # untrained camera: s = 8, root at the crop centre -> T = (0, 0, 2 fx / (s W))
+    torch.testing.assert_close(pred.joints_3d[0, 0], torch.tensor([0.0, 0.0, 2 * 150 / (8 * 64)]),
+                               atol=1e-5, rtol=0)
+
+
+def test_multi_hypothesis_shares_features_and_reports_uncertainty():
+    torch.manual_seed(0)
+    head = MODELS.build(small_head_cfg()).eval()
+    batches = []
+    original_forward = head.decoder.forward
+    head.decoder.forward = lambda x_t, t, fmap, emb: (batches.append(fmap.shape[0]),
+                                                       original_forward(x_t, t, fmap, emb))[1]
+    preds = head.predict(_feats(), make_data_samples(2),
+                         dict(num_hypotheses=3, sampling_steps=4, eta=0.5))
+    assert batches == [6] * 4  # B * K rows per call, one call per DDIM step
+    assert preds[0].vertex_uncertainty.shape == (1, 778)
+    assert torch.all(preds[0].vertex_uncertainty > 0)
+    assert 0 <= preds[0].hypothesis_index.item() < 3
+
+
+def test_checkpoint_loads_at_other_timesteps_and_has_no_topology():
+    trained = MODELS.build(small_head_cfg(num_timesteps=1000))
+    state = trained.state_dict()
+    assert not any(k.endswith(('alpha_bar', 'faces', 'joint_regressor')) or 'idx' in k
+                   for k in state)
+    other = MODELS.build(small_head_cfg(num_timesteps=200, sampling_steps=5)).eval()
+    other.load_state_dict(state, strict=True)
+    preds = other.predict(_feats(), make_data_samples(2), dict(sampling_steps=3))
+    assert torch.isfinite(preds[0].vertices).all()
+
+
+def test_ablations_build_train_and_behave():
+    torch.manual_seed(0)
+    no_diffusion = MODELS.build(small_head_cfg(use_diffusion=False)).eval()
+    first = no_diffusion.predict(_feats(), make_data_samples(2))[0].vertices
+    torch.testing.assert_close(no_diffusion.predict(_feats(), make_data_samples(2))[0].vertices,
+                               first)
+    with pytest.raises(ValueError, match='num_hypotheses'):
+        no_diffusion.predict(_feats(), make_data_samples(2), dict(num_hypotheses=2))
+    vanilla = MODELS.build(small_head_cfg(
+        decoder=dict(type='VanillaMeshDecoder', dim=16, num_heads=2, num_layers=1)))
+    assert isinstance(vanilla, DiffusionMeshHead)
+    sum(vanilla.loss(_feats(), make_data_samples(2)).values()).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0
+               for p in vanilla.decoder.parameters())
