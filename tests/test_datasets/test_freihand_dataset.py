@@ -27,7 +27,8 @@ def test_image_id_arithmetic_and_sample_content(tmp_path):
     uvw = labels['verts'][1] @ labels['K'][1].T
     uv = uvw[:, :2] / uvw[:, 2:]
     x1, y1, x2, y2 = info['bbox']
-    assert x1 < uv[:, 0].min() and uv[:, 0].max() < x2 and y1 < uv[:, 1].min() and uv[:, 1].max() < y2
+    assert x1 < uv[:, 0].min() and uv[:, 0].max() < x2
+    assert y1 < uv[:, 1].min() and uv[:, 1].max() < y2
     # margin 0.1 of the larger side on each side
     side = max(np.ptp(uv[:, 0]), np.ptp(uv[:, 1]))
     np.testing.assert_allclose(x1, uv[:, 0].min() - 0.1 * side, rtol=1e-4)

@@ -80,8 +80,10 @@ class HandSyntheticOcclusion(BaseTransform):
             aspect = np.exp(np.random.uniform(np.log(0.5), np.log(2.0)))
             patch_w, patch_h = np.sqrt(area * aspect), np.sqrt(area / aspect)
             cx, cy = np.random.uniform(x1, x2), np.random.uniform(y1, y2)
-            left, right = int(max(0, round(cx - patch_w / 2))), int(min(width, round(cx + patch_w / 2)))
-            top, bottom = int(max(0, round(cy - patch_h / 2))), int(min(height, round(cy + patch_h / 2)))
+            left = int(max(0, round(cx - patch_w / 2)))
+            right = int(min(width, round(cx + patch_w / 2)))
+            top = int(max(0, round(cy - patch_h / 2)))
+            bottom = int(min(height, round(cy + patch_h / 2)))
             if right > left and bottom > top:
                 img[top:bottom, left:right] = np.random.randint(
                     0, 256, (bottom - top, right - left, img.shape[2]), dtype=np.uint8)

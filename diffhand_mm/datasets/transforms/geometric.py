@@ -210,4 +210,4 @@ class HandRandomFlip(BaseTransform):
 
 
 __all__ = ('HandCrop', 'HandRandomRotate', 'FlipLeftToRight', 'HandRandomFlip',
-                          'rotate_about_camera_axis', 'mirror_horizontally')
+           'rotate_about_camera_axis', 'mirror_horizontally')
