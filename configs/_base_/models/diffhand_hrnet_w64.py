@@ -1,6 +1,7 @@
 # DiffHand with the paper's HRNet-W64 encoder (Li et al. 2023), timm's 'hrnet_w64' at 224 px;
 # TimmEncoder gives timm's forward_features output as the feature map. pretrained=False:
-# offline machines cannot fetch ImageNet weights; set pretrained=True (internet) or checkpoint='<local file>' to train well.
+# offline machines cannot fetch ImageNet weights; set pretrained=True (internet) or
+# checkpoint='<local file>' to train well.
 # The decoder width (256) is our choice: the paper text we could read does not state it.
 model = dict(
     type='DiffHand',

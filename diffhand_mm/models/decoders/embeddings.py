@@ -7,7 +7,8 @@ from torch import Tensor
 
 def _frequencies(num: int, device: torch.device) -> Tensor:
     """num geometric frequencies from 1 down to 1/10000."""
-    return torch.exp(-math.log(10000.0) * torch.arange(num, device=device, dtype=torch.float32) / num)
+    exponents = torch.arange(num, device=device, dtype=torch.float32) / num
+    return torch.exp(-math.log(10000.0) * exponents)
 
 
 def sinusoidal_timestep_embedding(t: Tensor, dim: int) -> Tensor:

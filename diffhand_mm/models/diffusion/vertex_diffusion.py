@@ -30,7 +30,8 @@ class VertexDiffusion(nn.Module):
     def __init__(self, num_timesteps: int = 1000, vertex_scale: float = 0.1) -> None:
         super().__init__()
         if vertex_scale <= 0:
-            raise ValueError(f'VertexDiffusion: vertex_scale must be > 0 metres, got {vertex_scale}.')
+            raise ValueError('VertexDiffusion: vertex_scale must be > 0 metres, got '
+                             f'{vertex_scale}.')
         self.num_timesteps = num_timesteps
         self.vertex_scale = vertex_scale
         self.register_buffer('alpha_bar', cosine_alpha_bar(num_timesteps), persistent=False)
@@ -50,7 +51,7 @@ class VertexDiffusion(nn.Module):
                              generator=generator)
 
     def q_sample(self, x0: Tensor, t: Tensor, noise: Tensor) -> Tensor:
-        """Noise ``x0`` (B,V,3) to timesteps ``t`` (B,) with ``noise`` (B,V,3); see schedule.q_sample."""
+        """Noise ``x0`` (B,V,3) to timesteps ``t`` (B,) with ``noise`` (B,V,3) (see q_sample)."""
         return q_sample(x0, t, noise, self.alpha_bar)
 
     @torch.no_grad()

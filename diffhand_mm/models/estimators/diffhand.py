@@ -108,4 +108,5 @@ class DiffHand(BaseModel):
             return data_samples
         if mode == 'tensor':
             return self.head(feats)
-        raise ValueError(f"DiffHand.forward: mode must be 'loss', 'predict' or 'tensor', got {mode!r}.")
+        raise ValueError("DiffHand.forward: mode must be 'loss', 'predict' or 'tensor', got "
+                         f'{mode!r}.')

@@ -125,7 +125,8 @@ class DiffusionMeshHead(BaseModule):
             if num_hypotheses != 1:
                 raise ValueError('DiffusionMeshHead: use_diffusion=False is deterministic; '
                                  f'num_hypotheses must be 1, got {num_hypotheses}.')
-            return self.diffusion.denormalize(self.decoder(None, None, feature_map, embedding))[:, None]
+            x0 = self.decoder(None, None, feature_map, embedding)
+            return self.diffusion.denormalize(x0)[:, None]
         feature_map = feature_map.repeat_interleave(num_hypotheses, dim=0)
         embedding = embedding.repeat_interleave(num_hypotheses, dim=0)
         noise = torch.randn((batch * num_hypotheses, self.num_vertices, 3), generator=generator,
@@ -209,7 +210,8 @@ class DiffusionMeshHead(BaseModule):
         test_cfg = test_cfg or {}
         num_hypotheses = int(test_cfg.get('num_hypotheses', self.num_hypotheses))
         if num_hypotheses < 1:
-            raise ValueError(f'DiffusionMeshHead: num_hypotheses must be >= 1, got {num_hypotheses}.')
+            raise ValueError('DiffusionMeshHead: num_hypotheses must be >= 1, got '
+                             f'{num_hypotheses}.')
         hypotheses = self.sample_vertices(feats, num_hypotheses, test_cfg.get('sampling_steps'),
                                           test_cfg.get('eta'))
         if num_hypotheses > 1:

@@ -88,7 +88,7 @@ class VertexL1Loss(MaskedL1Loss):
 
 @MODELS.register_module()
 class JointL1Loss(MaskedL1Loss):
-    """L1 on root-relative 3D joints (B, 21, 3) regressed from vertices; see :class:`MaskedL1Loss`."""
+    """L1 on root-relative 3D joints (B, 21, 3); see :class:`MaskedL1Loss`."""
 
 
 @MODELS.register_module()

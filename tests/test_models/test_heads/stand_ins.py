@@ -21,7 +21,8 @@ class StandInHand(nn.Module):
     def __init__(self, seed: int = 0) -> None:
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
-        template = (torch.rand(NUM_VERTICES, 3, generator=gen) - 0.5) * torch.tensor([0.18, 0.08, 0.03])
+        box = torch.tensor([0.18, 0.08, 0.03])
+        template = (torch.rand(NUM_VERTICES, 3, generator=gen) - 0.5) * box
         index = torch.arange(NUM_VERTICES - 2)
         self.register_buffer('v_template', template)
         self.register_buffer('faces', torch.stack([index, index + 1, index + 2], dim=1))

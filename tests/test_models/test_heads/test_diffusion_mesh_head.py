@@ -98,3 +98,9 @@ def test_ablations_build_train_and_behave():
     sum(vanilla.loss(_feats(), make_data_samples(2)).values()).backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0
                for p in vanilla.decoder.parameters())
+    # the paper's first ablation row: vanilla decoder without diffusion
+    plain = MODELS.build(small_head_cfg(
+        use_diffusion=False, decoder=dict(type='VanillaMeshDecoder', dim=16, num_heads=2,
+                                          num_layers=1)))
+    assert set(plain.loss(_feats(), make_data_samples(2))) == set(vanilla.loss(
+        _feats(), make_data_samples(2)))

@@ -1,0 +1,47 @@
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from diffhand_mm.registry import MODELS
+from tests.test_models.test_heads.stand_ins import make_data_samples
+
+import diffhand_mm.models  # noqa: F401
+
+CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', '_base_', 'models')
+NAMES = ('diffhand_tiny', 'diffhand_deit_large', 'diffhand_hrnet_w64')
+
+
+def _load(name):
+    return Config.fromfile(osp.join(CONFIG_DIR, f'{name}.py'))
+
+
+def test_configs_share_head_losses_and_sampling():
+    heads = [_load(name).model.head for name in NAMES]
+    for head in heads[1:]:
+        for key in ('loss_x0', 'loss_vertex', 'loss_joint', 'loss_joint_2d', 'loss_normal',
+                    'num_timesteps', 'vertex_scale', 'hand_model'):
+            assert head[key] == heads[0][key], key
+    assert heads[0].loss_joint_2d.loss_weight == 0.05 and heads[0].loss_normal.loss_weight == 0.05
+    assert _load('diffhand_deit_large').model.backbone.model_name == 'deit3_large_patch16_224'
+    assert _load('diffhand_hrnet_w64').model.backbone.model_name == 'hrnet_w64'
+
+
+def test_tiny_config_with_the_open_hand_trains_and_predicts():
+    hand = pytest.importorskip('diffhand_mm.hand')
+    if not hasattr(hand, 'OpenHandModel'):
+        pytest.skip('diffhand_mm.hand does not export OpenHandModel yet')
+    torch.manual_seed(0)
+    model = MODELS.build(_load('diffhand_tiny').model)
+    assert model.head.decoder.image_proj.in_features == model.backbone.feature_channels
+    assert model.head.decoder.hierarchy.level_sizes == [778, 195, 49]
+    samples = make_data_samples(2, size=128)
+    images = [torch.randint(0, 256, (3, 128, 128), dtype=torch.uint8) for _ in range(2)]
+    data = model.data_preprocessor(dict(inputs=images, data_samples=samples), training=True)
+    losses = model(**data, mode='loss')
+    assert all(torch.isfinite(v) for v in losses.values())
+    model.eval()
+    model.test_cfg.update(sampling_steps=2)
+    pred = model(**data, mode='predict')[0].pred_instances
+    assert pred.vertices.shape == (1, 778, 3) and torch.all(pred.vertices[..., 2] > 0)
