@@ -51,3 +51,11 @@ def test_f_score_is_strict_and_zero_when_nothing_matches():
 def test_f_score_sample_count_mismatch():
     with pytest.raises(ValueError, match='2 ground-truth samples but 1'):
         f_scores(np.zeros((2, 4, 3)), np.zeros((1, 4, 3)))
+
+
+def test_f_score_threshold_is_strict_in_both_directions():
+    gt = np.array([[[0, 0, 0], [1, 0, 0]]], dtype=float)
+    pred = np.array([[[0, 0, 0.005], [1, 0, 0], [1, 0, 0.001]]])
+    # GT -> pred: 5 mm (not counted), 0 -> P = 1/2; pred -> GT: 5 mm, 0, 1 mm -> R = 2/3
+    np.testing.assert_allclose(f_scores(gt, pred, (0.005,)), [[4 / 7]], atol=1e-12)
+    np.testing.assert_allclose(f_scores(pred, gt, (0.005,)), [[4 / 7]], atol=1e-12)

@@ -123,3 +123,21 @@ def test_bad_submission_requests(tmp_path):
     metric = MeshMetric(submission=dict(format='freihand', out_file=str(tmp_path / 'p.json')))
     with pytest.raises(ValueError, match='sample_id must be 0 .. N-1'):
         _run(metric, [_sample(i) for i in (1, 2)])
+
+
+def test_through_mmengine_evaluator_with_pose_data_samples():
+    from mmengine.evaluator import Evaluator
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
+
+    samples = []
+    for sample_id in range(2):
+        fields = _sample(sample_id)
+        sample = PoseDataSample(metainfo=dict(sample_id=sample_id))
+        sample.gt_instances = InstanceData(**fields['gt_instances'])
+        sample.pred_instances = InstanceData(**fields['pred_instances'])
+        samples.append(sample)
+    evaluator = Evaluator(MeshMetric(prefix='fh'))
+    evaluator.process(samples)
+    scores = evaluator.evaluate(len(samples))
+    assert scores['fh/MPJPE'] == pytest.approx(10.0, abs=1e-4)
