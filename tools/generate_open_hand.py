@@ -3,7 +3,10 @@
 Deterministic: the geometry is procedural and the pose PCA is fitted on poses drawn with a
 fixed seed. Usage::
 
-    python tools/generate_open_hand.py [--out PATH] [--num-pca-poses 4096]
+    python tools/generate_open_hand.py [--out PATH] [--num-pca-poses 4096] \
+        [--figure docs/images/open_hand_samples.png]
+
+``--figure`` also draws the template and sampled poses of the written file.
 """
 import argparse
 import os.path as osp
@@ -40,10 +43,38 @@ def build_arrays(num_pca_poses: int, seed: int = 0) -> dict:
     return arrays
 
 
+def draw_samples(asset: str, path: str, num: int = 5, seed: int = 7):
+    """Save the rest template and ``num`` sampled poses as a matplotlib figure."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from diffhand_mm.hand import HandPoseSampler, OpenHandModel
+    model = OpenHandModel(asset_path=asset)
+    poses = torch.cat([torch.zeros(1, 16, 3), HandPoseSampler(model)(num, seed=seed)])
+    with torch.no_grad():
+        vertices = model(pose=poses).vertices.numpy()
+    faces = model.faces.numpy()
+    fig = plt.figure(figsize=(4 * len(poses) / 2, 8))
+    for i, verts in enumerate(vertices):
+        ax = fig.add_subplot(2, len(poses) // 2, i + 1, projection='3d')
+        ax.plot_trisurf(verts[:, 0], verts[:, 1], verts[:, 2], triangles=faces,
+                        color='burlywood', edgecolor='k', linewidth=0.05)
+        ax.view_init(elev=25, azim=-65)
+        ax.set_box_aspect(np.ptp(verts, 0))
+        ax.set_title('template (rest pose)' if i == 0 else f'sample {i}')
+        ax.set_xlabel('x'), ax.set_ylabel('y'), ax.set_zlabel('z')
+        ax.tick_params(labelsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    print(f'wrote {path}')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default=DEFAULT_ASSET)
     parser.add_argument('--num-pca-poses', type=int, default=4096)
+    parser.add_argument('--figure', help='also save a picture of sampled hands here')
     args = parser.parse_args()
     torch.set_num_threads(1)
     arrays = build_arrays(args.num_pca_poses)
@@ -60,6 +91,8 @@ def main():
         pca_mean=arrays['pca_mean'].astype(np.float32),
         shape_names=np.array(SHAPE_NAMES))
     print(f'wrote {args.out} ({osp.getsize(args.out) / 1024:.0f} KiB)')
+    if args.figure:
+        draw_samples(args.out, args.figure)
 
 
 if __name__ == '__main__':
