@@ -60,9 +60,18 @@ def _build_one(cfg: Union[dict, nn.Module]) -> nn.Module:
 def posed_vertices(model: nn.Module, pose: np.ndarray, betas: np.ndarray,
                    transl: np.ndarray) -> np.ndarray:
     """Vertices (V,3) float32 metres of ``model`` posed by full axis-angle ``pose`` (48,),
-    shape ``betas`` (S,) and translation ``transl`` (3,) (added to the posed mesh)."""
+    shape ``betas`` (S,) and translation ``transl`` (3,) (added to the posed mesh).
+
+    ``pose`` is the complete rotation of every joint (any mean pose already included). A hand
+    model built with ``flat_hand_mean=False`` adds its ``pca_mean`` to the finger pose, so that
+    mean is taken out first: the mesh is then the same whatever the model's setting.
+    """
+    full_pose = torch.as_tensor(pose, dtype=torch.float32).reshape(1, 48)
+    if not getattr(model, 'flat_hand_mean', True):
+        finger_mean = model.pca_mean.detach().to(full_pose).reshape(1, 45)
+        full_pose = torch.cat([full_pose[:, :3], full_pose[:, 3:] - finger_mean], dim=1)
     with torch.no_grad():
-        out = model(pose=torch.as_tensor(pose, dtype=torch.float32).reshape(1, 48),
+        out = model(pose=full_pose,
                     betas=torch.as_tensor(betas, dtype=torch.float32).reshape(1, -1),
                     transl=torch.as_tensor(transl, dtype=torch.float32).reshape(1, 3))
     return out.vertices[0].cpu().numpy().astype(np.float32)
