@@ -8,6 +8,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from diffhand_mm.models.heads.camera import perspective_project
+from diffhand_mm.models.tta import predict_with_tta
 from diffhand_mm.registry import MODELS
 
 #: ImageNet statistics in 0-255 RGB, what timm's encoders expect.
@@ -66,7 +67,9 @@ class DiffHand(BaseModel):
         data_preprocessor: Defaults to MMEngine's ``ImgDataPreprocessor`` with ImageNet
             mean/std and ``bgr_to_rgb=True`` (images are loaded BGR).
         train_cfg: Passed to ``head.loss``.
-        test_cfg: Passed to ``head.predict``: ``num_hypotheses``, ``sampling_steps``, ``eta``.
+        test_cfg: Passed to ``head.predict``: ``num_hypotheses``, ``sampling_steps``, ``eta``;
+            with ``tta=dict(rotations=[deg, ...], scales=[...])`` predictions are averaged over
+            augmented crops (:func:`diffhand_mm.models.tta.predict_with_tta`).
         init_cfg: MMEngine init config.
     """
 
@@ -98,15 +101,18 @@ class DiffHand(BaseModel):
                 ``pred_instances`` in the original image (see :func:`to_original_image`);
                 'tensor' -> (root-relative vertices (B,V,3) metres, cameras (B,3)).
         """
-        feats = self.extract_feat(inputs)
         if mode == 'loss':
-            return self.head.loss(feats, data_samples, self.train_cfg)
+            return self.head.loss(self.extract_feat(inputs), data_samples, self.train_cfg)
         if mode == 'predict':
-            predictions = self.head.predict(feats, data_samples, self.test_cfg)
+            if self.test_cfg.get('tta'):
+                predictions = predict_with_tta(self, inputs, data_samples, self.test_cfg)
+            else:
+                predictions = self.head.predict(self.extract_feat(inputs), data_samples,
+                                                self.test_cfg)
             for sample, instance in zip(data_samples, predictions):
                 sample.pred_instances = to_original_image(instance, sample.metainfo)
             return data_samples
         if mode == 'tensor':
-            return self.head(feats)
+            return self.head(self.extract_feat(inputs))
         raise ValueError("DiffHand.forward: mode must be 'loss', 'predict' or 'tensor', got "
                          f'{mode!r}.')
