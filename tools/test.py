@@ -44,6 +44,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint {args.checkpoint!r} does not exist.')
     cfg.load_from = args.checkpoint
+    # Options first: they may address test_evaluator keys that --dump's list form would hide.
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise SystemExit('--dump: the output file must be a .pkl or .pickle file.')
@@ -56,8 +59,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 evaluator.metrics, (list, tuple)) else [evaluator.metrics, dump_metric]
         else:
             cfg.test_evaluator = [evaluator, dump_metric]
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 
