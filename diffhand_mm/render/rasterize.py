@@ -12,7 +12,8 @@ How it works (a vectorised per-face bounding-box rasterizer):
    is taken from a short geometric ladder; faces with the same window are processed together
    (at most ``max_candidates`` pixels at once, so a few huge faces cannot exhaust memory);
 3. keep the pixels whose screen-space barycentrics are all >= 0 (two-sided: both windings);
-4. z-test: each kept pixel gets the int64 key ``(float32 bits of 1/z) << 32 | (2**32-1 - face)``.
+4. z-test: each kept pixel gets the int64 key ``(float32 bits of 1/z) << 32 | (2**32-1 - r)``
+   where ``r`` is the face's rank among the kept faces (kept faces are in face-id order).
    The bit pattern of a positive float32 orders like the float, so a per-pixel maximum of the
    keys finds the nearest surface (largest 1/z) exactly; equal depths go to the lower face id,
    which makes the result deterministic.
@@ -221,12 +222,12 @@ def rasterize_numpy(verts: np.ndarray, faces_np: np.ndarray, K: np.ndarray,
         step = max(1, max_candidates // int(window * window))
         for start in range(0, members.size, step):
             part = members[start:start + step]
-            _rasterize_window(zbuffer, int(window), box[:, part], planes[..., part],
-                              kept[part], num_faces, height, width)
+            _rasterize_window(zbuffer, int(window), box[:, part], planes[..., part], part,
+                              kept[part] // num_faces, height, width)
     return _resolve(zbuffer, planes, inv_z, kept, (height, width))
 
 
-def _rasterize_window(zbuffer, window, box, planes, global_face, num_faces, height, width):
+def _rasterize_window(zbuffer, window, box, planes, row_id, batch_id, height, width):
     """z-test every pixel of a ``window`` x ``window`` box at each face's top-left corner.
 
     Every per-pixel quantity is affine in the pixel (u, v), so it is built as (value along the
@@ -238,17 +239,22 @@ def _rasterize_window(zbuffer, window, box, planes, global_face, num_faces, heig
         window: side S of the square pixel window.
         box: (4,N) int64 x0, y0, x1, y1 of each face's pixel box (inclusive).
         planes: (3,4,N) float64 slope_x, slope_y, offset of the 3 barycentrics and of 1/z.
-        global_face: (N,) int64 ``b * F + f`` of each face.
-        num_faces, height, width: F, H, W.
+        row_id: (N,) int64 position of each face among the kept faces (the key's face field).
+        batch_id: (N,) int64 batch element of each face.
+        height, width: H, W.
     """
     steps = np.arange(window)[:, None]
     cols = box[0] + steps                                                # (S,N)
     rows = box[1] + steps                                                # (S,N)
-    along_row = (planes[0][:, None] * cols + planes[2][:, None]).astype(np.float32)
-    down_col = (planes[1][:, None] * rows).astype(np.float32)            # (4,S,N)
+    # Values at each box's top-left pixel in float64, then small float32 increments: the
+    # barycentrics stay accurate to ~1e-7 near the edges where the sign test matters.
+    origin = planes[0] * box[0] + planes[1] * box[1] + planes[2]         # (4,N)
+    fsteps = steps.astype(np.float32)
+    along_row = origin.astype(np.float32)[:, None] + planes[0].astype(np.float32)[:, None] * fsteps
+    down_col = planes[1].astype(np.float32)[:, None] * fsteps            # (4,S,N)
     # Pixels past the box (padding, or off the image) must fail the inside test.
-    along_row[:3, cols > box[2]] = -np.inf
-    down_col[:3, rows > box[3]] = -np.inf
+    along_row[:3] = np.where(cols > box[2], -np.inf, along_row[:3])
+    down_col[:3] = np.where(rows > box[3], -np.inf, down_col[:3])
     bary_min = along_row[0][None] + down_col[0][:, None]                 # (S,S,N)
     for corner in (1, 2):
         np.minimum(bary_min, along_row[corner][None] + down_col[corner][:, None], out=bary_min)
@@ -260,8 +266,8 @@ def _rasterize_window(zbuffer, window, box, planes, global_face, num_faces, heig
     col = (inside // num) % window
     row = inside // (num * window)
     inv_z = along_row[3, col, face] + down_col[3, row, face]
-    key = (inv_z.view(np.int32).astype(np.int64) << 32) | (_FACE_MASK - global_face[face])
-    pixel = ((global_face[face] // num_faces) * height + rows[row, face]) * width + cols[col, face]
+    key = (inv_z.view(np.int32).astype(np.int64) << 32) | (_FACE_MASK - row_id[face])
+    pixel = (batch_id[face] * height + rows[row, face]) * width + cols[col, face]
     np.maximum.at(zbuffer, pixel, key)
 
 
@@ -280,8 +286,8 @@ def _resolve(zbuffer, planes, corner_inv_z, kept, image_size):
     """
     height, width = image_size
     pixel = np.flatnonzero(zbuffer != _NO_HIT)
-    global_face = _FACE_MASK - (zbuffer[pixel] & _FACE_MASK)
-    row_of = np.searchsorted(kept, global_face)
+    row_of = _FACE_MASK - (zbuffer[pixel] & _FACE_MASK)
+    global_face = kept[row_of]
     sx, sy, off = planes[:, :3, row_of]                                  # (3,P) each
     py = ((pixel // width) % height).astype(np.float64)
     px = (pixel % width).astype(np.float64)

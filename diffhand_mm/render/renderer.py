@@ -98,6 +98,15 @@ def _interpolate(values: np.ndarray, corners: np.ndarray, bary: np.ndarray) -> n
             + values[corners[:, 2]] * bary[:, 2:3])
 
 
+def _inverse_3x3(m: np.ndarray) -> np.ndarray:
+    """Inverse of (B,3,3) matrices by cofactors (np.linalg.inv costs ~100x more at this size)."""
+    cof = np.cross(m[:, [1, 2, 0]], m[:, [2, 0, 1]])                     # rows: adjugate^T
+    det = _dot(m[:, 0], cof[:, 0])
+    if (np.abs(det) < 1e-12).any():
+        raise ValueError('render_mesh: K is singular')
+    return cof.transpose(0, 2, 1) / det[:, None, None]
+
+
 def vertex_normals(vertices: ArrayLike, faces: ArrayLike) -> np.ndarray:
     """Area-weighted unit vertex normals.
 
@@ -174,22 +183,24 @@ def render_mesh(vertices: ArrayLike,
                                                       near)
     b = pixel // (height * width)
     corners = faces_np[global_face % faces_np.shape[0]] + (b * num_verts)[:, None]  # (P,3)
-    normal = _normalize(_interpolate(vertex_normals(verts, faces_np).reshape(-1, 3), corners,
-                                     bary))
-    # Two-sided: turn the normal towards the camera (the ray to pixel p is K^-1 p).
-    pix = np.stack([pixel % width, (pixel // width) % height, np.ones_like(pixel)], -1)
-    ray = np.einsum('pij,pj->pi', np.linalg.inv(K_np)[b], pix.astype(np.float64))
-    normal *= np.where(_dot(normal, ray) > 0, -1.0, 1.0)[:, None]
-
     if vertex_colors is None:
-        albedo = np.asarray(DEFAULT_MESH_COLOR)[None]
+        per_vertex = vertex_normals(verts, faces_np).reshape(-1, 3)
     else:
         colors = _as_numpy(vertex_colors, 'vertex_colors')
         colors = np.broadcast_to(colors, (batch,) + colors.shape) if colors.ndim == 2 else colors
         if colors.shape != (batch, num_verts, 3):
             raise ValueError(f'render_mesh: vertex_colors must be (B,V,3) or (V,3) with '
                              f'B={batch}, V={num_verts}, got {colors.shape}')
-        albedo = _interpolate(colors.reshape(-1, 3), corners, bary)
+        # One gather for normals and colours together.
+        per_vertex = np.concatenate([vertex_normals(verts, faces_np), colors], -1).reshape(-1, 6)
+    interpolated = _interpolate(per_vertex, corners, bary.astype(np.float64))
+    normal = _normalize(interpolated[:, :3])
+    albedo = np.asarray(DEFAULT_MESH_COLOR)[None] if vertex_colors is None else interpolated[:, 3:]
+    # Two-sided: turn the normal towards the camera (the ray to pixel p is K^-1 p).
+    pix = np.stack([pixel % width, (pixel // width) % height, np.ones_like(pixel)], -1)
+    ray = np.einsum('pij,pj->pi', _inverse_3x3(K_np)[b], pix.astype(np.float64))
+    normal *= np.where(_dot(normal, ray) > 0, -1.0, 1.0)[:, None]
+
 
     direction = _normalize(_per_batch(light.direction, batch, (3,), 'direction'))
     ambient = _per_batch(light.ambient, batch, (), 'ambient')
