@@ -1,5 +1,5 @@
-"""Simple closed meshes for tests and demos: an axis-aligned box and an icosphere."""
-from typing import Sequence, Tuple
+"""Simple meshes for tests and demos (a box, an icosphere) and hole capping for culling."""
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
@@ -60,3 +60,58 @@ def make_icosphere(subdivisions: int = 2, radius: float = 1.0,
         faces = new_faces
     vertices = np.stack(verts) * radius + np.asarray(center)
     return vertices.astype(np.float32), np.asarray(faces, dtype=np.int64)
+
+
+def boundary_loops(faces: np.ndarray) -> List[np.ndarray]:
+    """Vertex ids of each hole's boundary (edges used by one face only), one array per hole.
+
+    Args:
+        faces: (F,3) int vertex indices of an edge-manifold mesh.
+
+    Returns:
+        list of (L,) int64 arrays, each the vertices of one connected boundary (unordered).
+    """
+    faces = np.asarray(faces, dtype=np.int64)
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), 1)
+    unique, counts = np.unique(edges, axis=0, return_counts=True)
+    boundary = unique[counts == 1]
+    # Connected components of the boundary edges by repeated label propagation.
+    ids = np.unique(boundary)
+    label = {int(v): int(v) for v in ids}
+    changed = True
+    while changed:
+        changed = False
+        for a, b in boundary.tolist():
+            low = min(label[a], label[b])
+            if label[a] != low or label[b] != low:
+                label[a] = label[b] = low
+                changed = True
+    groups = {}
+    for v in ids.tolist():
+        groups.setdefault(label[v], []).append(v)
+    return [np.asarray(g, dtype=np.int64) for _, g in sorted(groups.items())]
+
+
+def cap_holes(faces: np.ndarray, num_vertices: int) -> Tuple[np.ndarray, List[np.ndarray]]:
+    """Faces closing every hole of a mesh with a fan around a new centre vertex.
+
+    With its holes capped a consistently wound mesh is closed, so back faces can be culled
+    when rendering it from outside (``render_mesh(..., cull_backfaces=True)``).
+
+    Args:
+        faces: (F,3) int vertex indices, consistently wound.
+        num_vertices: V; the centre of hole k gets vertex id ``V + k``.
+
+    Returns:
+        cap faces (C,3) int64 wound like their neighbours, and the hole loops (see
+        :func:`boundary_loops`); place centre k at ``vertices[loops[k]].mean(0)``.
+    """
+    faces = np.asarray(faces, dtype=np.int64)
+    loops = boundary_loops(faces)
+    loop_of = {int(v): k for k, loop in enumerate(loops) for v in loop}
+    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    undirected = np.sort(directed, 1)
+    _, inverse, counts = np.unique(undirected, axis=0, return_inverse=True, return_counts=True)
+    caps = [(b, a, num_vertices + loop_of[a])
+            for a, b in directed[counts[inverse.reshape(-1)] == 1].tolist()]
+    return np.asarray(caps, dtype=np.int64).reshape(-1, 3), loops

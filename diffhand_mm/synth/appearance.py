@@ -39,7 +39,7 @@ def _noise_background(rng, size):
 def _stripe_background(rng, size):
     a, b = random_color(rng), random_color(rng)
     angle = rng.uniform(0, np.pi)
-    period = rng.uniform(6, 60)
+    period = rng.uniform(3, 30)  # pixels of the half-resolution pattern
     xx = np.arange(size[1], dtype=np.float32)[None] * np.float32(np.cos(angle) * 2 * np.pi / period)
     yy = np.arange(size[0], dtype=np.float32)[:, None] * np.float32(np.sin(angle) * 2 * np.pi
                                                                     / period)
@@ -54,10 +54,10 @@ def _blob_background(rng, size):
     image[:] = random_color(rng)
     for _ in range(int(rng.integers(3, 12))):
         centre = (int(rng.integers(0, size[1])), int(rng.integers(0, size[0])))
-        axes = (int(rng.integers(5, size[1] // 2)), int(rng.integers(5, size[0] // 2)))
+        axes = (int(rng.integers(3, size[1] // 2)), int(rng.integers(3, size[0] // 2)))
         cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360,
                     random_color(rng).tolist(), -1)
-    return cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.5, 4.0)))
+    return cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.3, 2.0)))
 
 
 _BACKGROUNDS = (_noise_background, _stripe_background, _blob_background)
@@ -94,11 +94,15 @@ def random_background(rng: np.random.Generator, size: Tuple[int, int]) -> np.nda
     Returns:
         (H, W, 3) float32 BGR in [0, 255].
     """
-    image = _BACKGROUNDS[int(rng.integers(len(_BACKGROUNDS)))](rng, size)
+    # Patterns are drawn at half resolution and upsampled (4x fewer pixels to compute); the
+    # fine texture is added at full resolution.
+    small = ((size[0] + 1) // 2, (size[1] + 1) // 2)
+    image = _BACKGROUNDS[int(rng.integers(len(_BACKGROUNDS)))](rng, small)
     if rng.random() < 0.4:
-        second = _BACKGROUNDS[int(rng.integers(len(_BACKGROUNDS)))](rng, size)
-        weight = _smooth_noise(rng, size, int(rng.integers(2, 5)), 1)
+        second = _BACKGROUNDS[int(rng.integers(len(_BACKGROUNDS)))](rng, small)
+        weight = _smooth_noise(rng, small, int(rng.integers(2, 5)), 1)
         image = image * weight + second * (1 - weight)
+    image = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
     texture = pixel_noise(rng, size, 1) * np.float32(rng.uniform(0, 18))
     return np.clip(image + texture, 0, 255)
 

@@ -21,7 +21,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from diffhand_mm.hand import HandPoseSampler, OpenHandModel
-from diffhand_mm.render import render_mesh
+from diffhand_mm.render import cap_holes, render_mesh
 from .appearance import (paint_occluders, pixel_noise, random_background, random_light,
                          random_occluders, random_skin_colors)
 
@@ -117,6 +117,10 @@ class SynthHandGenerator:
         self.pose_block_size = pose_block_size
         self.hand_model = OpenHandModel(side='right', flat_hand_mean=True).eval()
         self.faces = self.hand_model.faces.numpy()
+        # The hand is open at the wrist; capping the hole closes it, so the renderer can cull
+        # back faces (half the work) without showing the background through the wrist.
+        cap_faces, self._holes = cap_holes(self.faces, self.hand_model.num_vertices)
+        self._closed_faces = np.concatenate([self.faces, cap_faces])
         self.pose_sampler = HandPoseSampler(self.hand_model)
         self._pose_blocks: Dict[Tuple[int, int], np.ndarray] = {}
 
@@ -192,9 +196,13 @@ class SynthHandGenerator:
         vertices, joints = vertices + transl, joints + transl
         K32, vertices32, joints32 = (a.astype(np.float32) for a in (K, vertices, joints))
 
-        render = render_mesh(vertices32, self.faces, K32, (size, size),
-                             vertex_colors=random_skin_colors(look, vertices - transl),
-                             light=random_light(look))
+        colors = random_skin_colors(look, vertices - transl)
+        centres = [vertices32[hole].mean(0) for hole in self._holes]
+        render = render_mesh(np.concatenate([vertices32, centres]), self._closed_faces, K32,
+                             (size, size),
+                             vertex_colors=np.concatenate([colors, [colors[h].mean(0)
+                                                                    for h in self._holes]]),
+                             light=random_light(look), cull_backfaces=True)
         hand_mask = render.mask[0].numpy()
         hand_depth = render.depth[0].numpy()
         uvw = vertices32.astype(np.float64) @ K32.astype(np.float64).T
@@ -210,8 +218,9 @@ class SynthHandGenerator:
         depth = np.where(occluder_mask, occluder_depth[labels], hand_depth).astype(np.float32)
 
         image = random_background(look, (size, size))
-        image[hand_mask] = render.rgb[0].numpy()[hand_mask][:, ::-1] * 255.0
-        paint_occluders(_rng(self.seed, SPLIT_CODES[split], index, 3), image, labels)
+        hand_bgr = render.rgb[0].numpy()[..., ::-1] * np.float32(255.0)
+        image = np.where(hand_mask[..., None], hand_bgr, image)
+        paint_occluders(geo, image, labels)
         sigma = look.uniform(0.0, 1.0)
         if sigma > 0.3:
             image = cv2.GaussianBlur(image, (0, 0), sigma)

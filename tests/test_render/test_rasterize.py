@@ -108,3 +108,20 @@ def test_sphere_is_watertight_and_batch_matches_single_renders():
     bary = batch.bary[0].numpy()[mask]
     np.testing.assert_allclose(bary.sum(-1), 1.0, atol=1e-5)
     assert (bary >= 0).all()
+
+
+def test_backface_culling_keeps_the_image_of_closed_meshes():
+    verts, faces = make_icosphere(2, radius=0.05, center=(0.01, -0.02, 0.4))
+    K_centre = np.array([[300.0, 0, 32], [0, 300.0, 32], [0, 0, 1]])
+    both = render_mesh(verts, faces, K_centre, (64, 64))
+    front = render_mesh(verts, faces, K_centre, (64, 64), cull_backfaces=True)
+    assert torch.equal(both.face_ids, front.face_ids)
+    assert torch.equal(both.depth, front.depth)
+    # Culling is not free for an open mesh: seen from behind, a lone face disappears.
+    # On screen (y down) corners (0,0), (10,0), (0,10) px run clockwise: the face's
+    # right-handed normal points away from the camera, i.e. we see its back.
+    tri = np.array([[0.0, 0.0, 1.0], [0.1, 0.0, 1.0], [0.0, 0.1, 1.0]])
+    back, facing = [[0, 1, 2]], [[0, 2, 1]]
+    assert render_mesh(tri, back, K_centre, (64, 64)).mask.any()
+    assert not render_mesh(tri, back, K_centre, (64, 64), cull_backfaces=True).mask.any()
+    assert render_mesh(tri, facing, K_centre, (64, 64), cull_backfaces=True).mask.any()

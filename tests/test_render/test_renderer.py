@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from diffhand_mm.render import (DirectionalLight, make_box, make_icosphere, overlay_mesh,
+from diffhand_mm.render import (DirectionalLight, cap_holes, make_box, make_icosphere, overlay_mesh,
                                 render_mesh, render_side_view, vertex_normals)
 
 K = np.array([[100.0, 0, 20], [0, 100.0, 20], [0, 0, 1]])
@@ -75,3 +75,14 @@ def test_bad_inputs_raise_clear_errors():
         render_mesh(verts, faces, np.eye(4), (40, 40))
     with pytest.raises(ValueError, match='vertex_colors'):
         render_mesh(verts, faces, K, (40, 40), vertex_colors=np.ones((3, 3)))
+
+
+def test_cap_holes_closes_an_open_box_consistently():
+    verts, faces = make_box()
+    open_faces = faces[2:]                      # remove one side: a 4-vertex hole
+    caps, loops = cap_holes(open_faces, len(verts))
+    assert [sorted(loop.tolist()) for loop in loops] == [[0, 1, 2, 3]]
+    closed = np.concatenate([open_faces, caps])
+    directed = {tuple(e) for f in closed for e in (f[[0, 1]], f[[1, 2]], f[[2, 0]])}
+    assert len(directed) == 3 * len(closed)                   # no directed edge twice
+    assert all((b, a) in directed for a, b in directed)       # every edge shared, opposite
