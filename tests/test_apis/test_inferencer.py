@@ -1,0 +1,119 @@
+"""MeshInferencer: inputs, crops, intrinsics, left hands, batching, errors."""
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from diffhand_mm.apis import build_test_pipeline, default_intrinsics
+from diffhand_mm.models.heads import perspective_project
+
+
+def _image(height=80, width=100, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def test_default_intrinsics_use_the_diagonal_and_the_centre():
+    K = default_intrinsics(80, 100)
+    assert math.isclose(K[0, 0], math.hypot(100, 80), rel_tol=1e-6) and K[1, 1] == K[0, 0]
+    assert (K[0, 2], K[1, 2]) == (49.5, 39.5)
+
+
+def test_whole_image_crop_and_outputs_in_the_original_camera(make_inferencer):
+    inferencer = make_inferencer(num_hypotheses=2)
+    hand = inferencer(_image())[0].hands[0]
+    assert hand.box is None
+    # the longer side (100 px) fills the crop, centred: pixel edges [-0.5, 99.5]
+    np.testing.assert_allclose(hand.crop_box, [-0.5, -10.5, 99.5, 89.5], atol=1e-4)
+    np.testing.assert_allclose(hand.K, default_intrinsics(80, 100))
+    # joints_2d are the projection of the 3D joints with the original image's K
+    projected = perspective_project(torch.from_numpy(hand.joints[None]),
+                                    torch.from_numpy(hand.K[None]))[0].numpy()
+    np.testing.assert_allclose(hand.joints_2d, projected, atol=1e-3)
+    assert hand.vertices.shape == (778, 3) and hand.joints.shape == (21, 3)
+    assert hand.vertex_uncertainty.shape == (778,) and (hand.vertex_uncertainty >= 0).all()
+    # an untrained camera puts the wrist at the crop centre: the image centre here
+    np.testing.assert_allclose(hand.joints_2d[0], [49.5, 39.5], atol=1e-3)
+
+
+def test_left_hand_is_the_mirror_of_the_right_hand_on_the_mirrored_image(make_inferencer):
+    inferencer = make_inferencer()
+    image, box = _image(), np.array([20.0, 10.0, 70.0, 75.0])
+    K = np.array([[120.0, 0, 40.0], [0, 120.0, 45.0], [0, 0, 1]])
+    width = image.shape[1]
+    mirrored_K = np.array([[120.0, 0, width - 1 - 40.0], [0, 120.0, 45.0], [0, 0, 1]])
+    mirrored_box = np.array([width - 1 - box[2], box[1], width - 1 - box[0], box[3]])
+    left = inferencer(image, bboxes=box, K=K, hand='left')[0].hands[0]
+    right = inferencer(image[:, ::-1].copy(), bboxes=mirrored_box, K=mirrored_K,
+                       hand='right')[0].hands[0]
+    np.testing.assert_allclose(left.vertices, right.vertices * [-1, 1, 1], atol=1e-5)
+    np.testing.assert_allclose(left.joints_2d[:, 0], width - 1 - right.joints_2d[:, 0],
+                               atol=1e-3)
+    np.testing.assert_allclose(left.joints_2d[:, 1], right.joints_2d[:, 1], atol=1e-3)
+
+
+def test_folder_batches_keep_frames_and_hands_apart(make_inferencer, tmp_path):
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f'{i}.png'), _image(seed=i))
+    (tmp_path / 'notes.txt').write_text('not an image')
+    boxes = [[10, 10, 50, 60], [45, 20, 95, 70]]
+    one = make_inferencer(batch_size=1)(str(tmp_path), bboxes=boxes)
+    batched = make_inferencer(batch_size=4)(str(tmp_path), bboxes=boxes)
+    assert [r.frame for r in batched] == ['0', '1', '2']
+    assert [h.hand_index for h in batched[2].hands] == [0, 1]
+    # the wrist comes from the camera head alone (no diffusion noise): batching must not
+    # change it, so a mix-up of hands or frames would show here
+    for a, b in zip(one, batched):
+        for hand_a, hand_b in zip(a.hands, b.hands):
+            np.testing.assert_allclose(hand_a.joints[0], hand_b.joints[0], atol=1e-5)
+    assert not np.allclose(batched[0].hands[0].joints[0], batched[0].hands[1].joints[0])
+
+
+def test_video_frames_are_read_in_order(make_inferencer, tmp_path):
+    path = str(tmp_path / 'clip.avi')
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 5, (64, 48))
+    for i in range(3):
+        writer.write(_image(48, 64, seed=i))
+    writer.release()
+    results = make_inferencer(batch_size=2)(path)
+    assert [(r.frame, r.frame_index, r.video) for r in results] == [
+        (f'clip_{i:06d}', i, path) for i in range(3)]
+
+
+def test_clear_errors_name_the_input(make_inferencer, tmp_path):
+    inferencer = make_inferencer()
+    broken = tmp_path / 'broken.jpg'
+    broken.write_bytes(b'\xff\xd8 definitely not a jpeg')
+    with pytest.raises(IOError, match='broken.jpg'):
+        inferencer(str(broken))
+    with pytest.raises(FileNotFoundError, match='missing.png'):
+        inferencer(str(tmp_path / 'missing.png'))
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(ValueError, match='empty: the folder holds no image'):
+        inferencer(str(tmp_path / 'empty'))
+    bad_video = tmp_path / 'bad.mp4'
+    bad_video.write_bytes(b'nothing')
+    with pytest.raises(IOError, match='bad.mp4'):
+        inferencer(str(bad_video))
+    with pytest.raises(ValueError, match='uint8'):
+        inferencer(np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(ValueError, match='x2 > x1'):
+        inferencer(_image(), bboxes=[50, 10, 20, 60])
+    with pytest.raises(ValueError, match='pinhole'):
+        inferencer(_image(), K=np.eye(3) * [0, 1, 1])
+    with pytest.raises(ValueError, match="'left' or 'right'"):
+        inferencer(_image(), hand='both')
+
+
+def test_pipeline_from_config_drops_the_loader_and_adds_the_flip():
+    from mmengine.config import Config
+    cfg = Config(dict(test_dataloader=dict(dataset=dict(pipeline=[
+        dict(type='LoadHandImage'), dict(type='HandCrop', input_size=(32, 32), padding=1.5),
+        dict(type='PackHandInputs')]))))
+    assert [t['type'] for t in build_test_pipeline(cfg)] == [
+        'FlipLeftToRight', 'HandCrop', 'PackHandInputs']
+    default = build_test_pipeline(Config(dict(model=dict(backbone=dict(img_size=96)))))
+    assert default[1] == dict(type='HandCrop', input_size=(96, 96), padding=1.3)
+    with pytest.raises(ValueError, match='HandCrop and PackHandInputs'):
+        build_test_pipeline(None, [dict(type='PackHandInputs')])
