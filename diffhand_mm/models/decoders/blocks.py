@@ -2,9 +2,10 @@
 
 All blocks are pre-norm residual transformers over vertex tokens (B, N, dim).
 """
-from typing import List
+from typing import List, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .point_sampling import VertexHierarchy
@@ -34,16 +35,56 @@ class AttentionBlock(nn.Module):
         self.ffn_norm = nn.LayerNorm(dim)
         self.ffn = feed_forward(dim, ffn_ratio)
 
-    def forward(self, tokens: Tensor, condition: Tensor, image_tokens: Tensor) -> Tensor:
-        """Args: tokens (B,N,dim); condition g (B,dim); image_tokens (B,h*w,dim) with positions.
+    def image_keys_values(self, image_tokens: Tensor) -> Tuple[Tensor, Tensor]:
+        """Cross-attention keys and values of the image tokens.
+
+        ``cross_attn``'s own key and value projections, split into heads. They depend only on
+        the image, so the sampler computes them once per image instead of once per DDIM step
+        and hypothesis.
+
+        Args:
+            image_tokens: (B, h*w, dim), with positions.
+
+        Returns:
+            tuple: keys and values, each (B, num_heads, h*w, dim / num_heads).
+        """
+        dim = image_tokens.shape[-1]
+        weight, bias = self.cross_attn.in_proj_weight, self.cross_attn.in_proj_bias
+        keys = F.linear(image_tokens, weight[dim:2 * dim], bias[dim:2 * dim])
+        values = F.linear(image_tokens, weight[2 * dim:], bias[2 * dim:])
+        return self._split_heads(keys), self._split_heads(values)
+
+    def cross_attend(self, x: Tensor, keys: Tensor, values: Tensor) -> Tensor:
+        """``cross_attn(x, image, image)`` with precomputed keys and values.
+
+        Args:
+            x: Normalised vertex tokens (B, N, dim). keys, values: from
+            :meth:`image_keys_values`.
+
+        Returns:
+            Tensor: (B, N, dim).
+        """
+        dim = x.shape[-1]
+        weight, bias = self.cross_attn.in_proj_weight, self.cross_attn.in_proj_bias
+        queries = self._split_heads(F.linear(x, weight[:dim], bias[:dim]))
+        attended = F.scaled_dot_product_attention(queries, keys, values)
+        return self.cross_attn.out_proj(attended.transpose(1, 2).flatten(2))
+
+    def _split_heads(self, x: Tensor) -> Tensor:
+        """(B, L, dim) -> (B, num_heads, L, dim / num_heads)."""
+        return x.unflatten(-1, (self.cross_attn.num_heads, -1)).transpose(1, 2)
+
+    def forward(self, tokens: Tensor, condition: Tensor,
+                image_keys_values: Tuple[Tensor, Tensor]) -> Tensor:
+        """Args: tokens (B,N,dim); condition g (B,dim); image_keys_values from
+        :meth:`image_keys_values` (the image tokens carry their positions).
 
         Returns: tokens (B,N,dim).
         """
         x = self.self_norm(tokens)
         tokens = tokens + self.self_attn(x, x, x, need_weights=False)[0]
         tokens = tokens + self.condition_proj(condition)[:, None]
-        x = self.cross_norm(tokens)
-        tokens = tokens + self.cross_attn(x, image_tokens, image_tokens, need_weights=False)[0]
+        tokens = tokens + self.cross_attend(self.cross_norm(tokens), *image_keys_values)
         return tokens + self.ffn(self.ffn_norm(tokens))
 
 
@@ -95,18 +136,26 @@ class VertexBlock(nn.Module):
             nn.Sequential(nn.Linear(2 * dim, dim), nn.GELU(), nn.Linear(dim, dim))
             for _ in range(num_levels))
 
-    def forward(self, tokens: Tensor, condition: Tensor, image_tokens: Tensor,
+    def image_keys_values(self, image_tokens: Tensor) -> Tuple[Tuple[Tensor, Tensor], ...]:
+        """Cross-attention keys and values of every level's attention block (see
+        :meth:`AttentionBlock.image_keys_values`)."""
+        return tuple(attn.image_keys_values(image_tokens) for attn in self.attn_blocks)
+
+    def forward(self, tokens: Tensor, condition: Tensor,
+                image_keys_values: Sequence[Tuple[Tensor, Tensor]],
                 hierarchy: VertexHierarchy) -> Tensor:
-        """Args: tokens (B,N_0,dim); condition (B,dim); image_tokens (B,h*w,dim).
+        """Args: tokens (B,N_0,dim); condition (B,dim); image_keys_values from
+        :meth:`image_keys_values`.
 
         Returns: tokens (B,N_0,dim).
         """
         laterals: List[Tensor] = []
-        for level, (down, attn) in enumerate(zip(self.down_mlps, self.attn_blocks), start=1):
+        levels = zip(self.down_mlps, self.attn_blocks, image_keys_values)
+        for level, (down, attn, keys_values) in enumerate(levels, start=1):
             laterals.append(tokens)
             _, group_idx, _ = hierarchy.level(level)
             grouped = torch.nn.functional.gelu(down(tokens[:, group_idx]))  # (B, N_l, k, dim)
-            tokens = attn(grouped.amax(dim=2), condition, image_tokens)
+            tokens = attn(grouped.amax(dim=2), condition, keys_values)
         for level in range(len(self.up_mlps), 0, -1):
             _, _, upsample_idx = hierarchy.level(level)
             lateral = laterals[level - 1]

@@ -1,5 +1,5 @@
 """DiffHand's cross-modality decoder (Li et al. 2023, arXiv:2305.13705, Sec. 3.3)."""
-from typing import Optional
+from typing import Optional, Tuple
 
 from torch import Tensor, nn
 
@@ -44,7 +44,13 @@ class CrossModalityDecoder(BaseMeshDecoder):
         self.feature_blocks = nn.ModuleList(
             FeatureBlock(dim, num_heads, ffn_ratio) for _ in range(num_blocks))
 
-    def decode(self, tokens: Tensor, condition: Tensor, image_tokens: Tensor) -> Tensor:
-        for vertex_block, feature_block in zip(self.vertex_blocks, self.feature_blocks):
-            tokens = feature_block(vertex_block(tokens, condition, image_tokens, self.hierarchy))
+    def prepare_image_memory(self, image_tokens: Tensor) -> Tuple:
+        """Per vertex block, per level: the cross-attention (keys, values) of the image tokens
+        (B, h*w, dim), each (B, num_heads, h*w, dim / num_heads)."""
+        return tuple(block.image_keys_values(image_tokens) for block in self.vertex_blocks)
+
+    def decode(self, tokens: Tensor, condition: Tensor, image_memory: Tuple) -> Tensor:
+        blocks = zip(self.vertex_blocks, self.feature_blocks, image_memory)
+        for vertex_block, feature_block, keys_values in blocks:
+            tokens = feature_block(vertex_block(tokens, condition, keys_values, self.hierarchy))
         return tokens

@@ -32,5 +32,5 @@ class VanillaMeshDecoder(BaseMeshDecoder):
                                            activation='gelu', batch_first=True, norm_first=True)
         self.transformer = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
 
-    def decode(self, tokens: Tensor, condition: Tensor, image_tokens: Optional[Tensor]) -> Tensor:
+    def decode(self, tokens: Tensor, condition: Tensor, image_memory: None) -> Tensor:
         return self.transformer(tokens + condition[:, None])

@@ -131,10 +131,13 @@ class DiffusionMeshHead(BaseModule):
         embedding = embedding.repeat_interleave(num_hypotheses, dim=0)
         noise = torch.randn((batch * num_hypotheses, self.num_vertices, 3), generator=generator,
                             device=embedding.device, dtype=embedding.dtype)
-        x0 = self.diffusion.ddim_sample(
-            lambda x_t, t: self.decoder(x_t, t, feature_map, embedding), noise,
-            self.sampling_steps if sampling_steps is None else sampling_steps,
-            self.eta if eta is None else eta, generator)
+        # The image part of the decoder pass (tokens, cross-attention keys and values) is the
+        # same in every step: computed in the first step only.
+        with self.decoder.reuse_image_context():
+            x0 = self.diffusion.ddim_sample(
+                lambda x_t, t: self.decoder(x_t, t, feature_map, embedding), noise,
+                self.sampling_steps if sampling_steps is None else sampling_steps,
+                self.eta if eta is None else eta, generator)
         return self.diffusion.denormalize(x0).reshape(batch, num_hypotheses, self.num_vertices, 3)
 
     def forward(self, feats: Features) -> Tuple[Tensor, Tensor]:
