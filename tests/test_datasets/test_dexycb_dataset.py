@@ -4,7 +4,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from dataset_writers import FakeHandModel, write_dexycb
+from tests.test_datasets.dataset_writers import FakeHandModel, write_dexycb
 from diffhand_mm.datasets import DexYCBDataset, FlipLeftToRight
 from diffhand_mm.datasets.dexycb import SERIALS, SUBJECTS
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from dataset_writers import write_freihand
+from tests.test_datasets.dataset_writers import write_freihand
 from diffhand_mm.datasets import FreiHANDDataset, LoadHandImage
 from diffhand_mm.registry import DATASETS
 

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from dataset_writers import FakeHandModel, write_ho3d
+from tests.test_datasets.dataset_writers import FakeHandModel, write_ho3d
 from diffhand_mm.datasets import HO3DDataset
 from diffhand_mm.datasets.utils import MANO_TIPS_TO_OPENPOSE
 

@@ -1,0 +1,106 @@
+"""Plot and tabulate the learning-curve runs of tools/analysis/run_learning_curves.sh.
+
+Reads, for each run folder under OUT: the training/validation scalars MMEngine wrote
+(``<timestamp>/vis_data/scalars.json``) and the final test metrics (``test.log``), then writes
+a PNG (loss and validation PA-MPJPE against iterations) and a markdown report.
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import re
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+RUN_LABELS = {
+    'full': 'DiffHand (cross-modality decoder + diffusion)',
+    'no_diffusion': 'no diffusion (single pass)',
+    'vanilla_decoder': 'vanilla decoder + diffusion',
+}
+
+
+def read_scalars(run_dir: str):
+    """Training losses and validation metrics of one run, as lists of (iteration, value)."""
+    files = sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        raise FileNotFoundError(f'no vis_data/scalars.json under {run_dir}')
+    losses, val = [], []
+    for line in open(files[-1]):
+        record = json.loads(line)
+        if 'loss' in record:
+            losses.append((record['step'], record['loss']))
+        if 'mesh/PA-MPJPE' in record:
+            val.append((record['step'], record['mesh/PA-MPJPE'], record['mesh/PA-MPVPE']))
+    return losses, val
+
+
+def read_test_metrics(run_dir: str) -> dict:
+    """The mesh/* numbers of the last test line of ``test.log``."""
+    path = osp.join(run_dir, 'test.log')
+    lines = [ln for ln in open(path) if '(test)' in ln and 'mesh/' in ln]
+    if not lines:
+        raise RuntimeError(f'{path}: no test metrics line')
+    return {k: float(v) for k, v in re.findall(r'mesh/(\S+): (-?[\d.]+)', lines[-1])}
+
+
+def read_budget_log(run_dir: str):
+    """(iterations trained, training seconds) from the budget hook's log line."""
+    text = open(osp.join(run_dir, 'train.log')).read()
+    found = re.findall(r'TrainTimeBudgetHook: (\d+) s of training .* at iteration (\d+)', text)
+    if not found:
+        return None, None
+    seconds, iters = found[-1]
+    return int(iters), int(seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('out_dir', help='folder with one sub-folder per run')
+    parser.add_argument('--budget', type=float, required=True, help='seconds per run')
+    parser.add_argument('--out-md', required=True)
+    parser.add_argument('--out-png', required=True)
+    args = parser.parse_args()
+
+    runs = [name for name in RUN_LABELS if osp.isdir(osp.join(args.out_dir, name))]
+    fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(12, 4.5))
+    rows = []
+    for name in runs:
+        run_dir = osp.join(args.out_dir, name)
+        losses, val = read_scalars(run_dir)
+        test = read_test_metrics(run_dir)
+        iters, seconds = read_budget_log(run_dir)
+        if losses:
+            ax_loss.plot(*zip(*losses), label=RUN_LABELS[name], lw=1)
+        if val:
+            ax_val.plot([v[0] for v in val], [v[1] for v in val], 'o-', label=RUN_LABELS[name])
+        rows.append((RUN_LABELS[name], iters, seconds, test['PA-MPJPE'], test['PA-MPVPE'],
+                     test.get('F@15', float('nan')), test.get('PA-F@15', float('nan'))))
+    ax_loss.set(xlabel='training iteration (batch 16)', ylabel='total training loss',
+                yscale='log', title='training loss')
+    ax_val.set(xlabel='training iteration (batch 16)', ylabel='PA-MPJPE (mm), 64 test images',
+               title='validation during training')
+    for ax in (ax_loss, ax_val):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.out_png, dpi=110)
+
+    with open(args.out_md, 'w') as f:
+        f.write('# Learning curves: tiny DiffHand vs the paper\'s ablations on SynthHand\n\n')
+        f.write(f'Each run trained for {args.budget / 60:.0f} minutes of training time (validation '
+                'excluded), the three side by side on this 2-core machine with one thread each, '
+                'then tested on the 200 SynthHand test images with 10 DDIM steps '
+                '(PA-* are Procrustes-aligned, mm).\n\n')
+        f.write('| run | iterations | train s | PA-MPJPE | PA-MPVPE | F@15 | PA-F@15 |\n')
+        f.write('|---|---|---|---|---|---|---|\n')
+        for label, iters, seconds, pa_j, pa_v, f15, pa_f15 in rows:
+            f.write(f'| {label} | {iters} | {seconds} | {pa_j:.2f} | {pa_v:.2f} | {f15:.3f} | '
+                    f'{pa_f15:.3f} |\n')
+        f.write(f'\n![learning curves](images/{osp.basename(args.out_png)})\n')
+
+
+if __name__ == '__main__':
+    main()
