@@ -1,0 +1,92 @@
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tools.analysis.benchmark_inference import (SECTION_TITLE, TABLE_COLUMNS, build_model,
+                                                count_flops, format_table, main, make_batch,
+                                                run_benchmark, write_section)
+
+TINY = osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'models',
+                'diffhand_tiny.py')
+
+
+@pytest.fixture(scope='module')
+def tiny_model():
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    return build_model(TINY, 'cpu')
+
+
+def test_attention_flops_closed_form():
+    """The CPU attention kernels, which FlopCounterMode alone leaves out, are counted."""
+    batch, length, dim, heads = 2, 10, 8, 2
+    mha = torch.nn.MultiheadAttention(dim, heads, batch_first=True).eval()
+    x = torch.randn(batch, length, dim)
+    with torch.no_grad(), count_flops() as counter:
+        mha(x, x, x, need_weights=False)  # nn.MultiheadAttention's fused fast path
+    # Q, K, V and output projections (4 * L * E * E MACs) + QK^T and PV (2 * L * L * E MACs)
+    assert counter.get_total_flops() == 2 * batch * (4 * length * dim * dim +
+                                                      2 * length * length * dim)
+    q, k = torch.randn(batch, heads, length, 4), torch.randn(batch, heads, 3, 4)
+    with count_flops() as counter:
+        F.scaled_dot_product_attention(q, k, k)
+    assert counter.get_total_flops() == 2 * batch * heads * 2 * length * 3 * 4
+
+
+def test_tiny_config_encodes_once_and_flops_add_up(tiny_model):
+    data = make_batch(tiny_model, batch_size=2, size=tiny_model.backbone.img_size, device='cpu')
+    encoder_rows = []
+    handle = tiny_model.backbone.register_forward_hook(
+        lambda module, args, output: encoder_rows.append(args[0].shape[0]))
+    try:
+        rows = run_benchmark(tiny_model, data, steps=[1, 3], hypotheses=[1, 2], repeats=1,
+                             warmup=0)
+    finally:
+        handle.remove()
+    # 1 global warm-up + per configuration 1 timed run + 1 FLOP-counting run, each one
+    # encoder call over the batch of 2 whatever the steps and hypotheses
+    assert encoder_rows == [2] * (1 + 4 * 2)
+    assert [(r.steps, r.hypotheses) for r in rows] == [(1, 1), (1, 2), (3, 1), (3, 2)]
+    assert all(r.encoder_passes_per_image == 1 for r in rows)
+    by_key = {(r.steps, r.hypotheses): r for r in rows}
+    # one decoder step costs the same whatever the number of steps, and K hypotheses cost K x
+    assert by_key[3, 1].decoder_step_gflops == pytest.approx(by_key[1, 1].decoder_step_gflops)
+    assert by_key[1, 2].decoder_step_gflops == pytest.approx(2 * by_key[1, 1].decoder_step_gflops)
+    assert all(r.encoder_gflops == pytest.approx(rows[0].encoder_gflops) for r in rows)
+    # two more steps add exactly two decoder steps to the total (the image part is computed once)
+    for k in (1, 2):
+        assert by_key[3, k].total_gflops - by_key[1, k].total_gflops == pytest.approx(
+            2 * by_key[1, k].decoder_step_gflops, rel=1e-6)
+        assert by_key[3, k].context_gflops == pytest.approx(by_key[1, k].context_gflops)
+    assert all(0 < r.encoder_ms < r.latency_ms for r in rows)
+    assert all(r.head_ms == pytest.approx(r.latency_ms - r.encoder_ms) for r in rows)
+    lines = format_table(rows).splitlines()
+    assert [c.strip() for c in lines[0].strip('|').split('|')] == list(TABLE_COLUMNS)
+    assert len(lines) == 2 + len(rows)
+    first = [c.strip() for c in lines[2].strip('|').split('|')]
+    assert first[:2] == ['1', '1'] and first[-1] == '1.00' and first[-2] == '1'
+
+
+def test_cli_writes_only_its_section(tmp_path):
+    out = tmp_path / 'benchmarks.md'
+    out.write_text('# Benchmarks\n\n## Data loading\n\nkeep me\n\n' + SECTION_TITLE +
+                   '\n\nold numbers\n\n## Training\n\nkeep me too\n')
+    argv = ['--config', TINY, '--steps', '1', '--hypotheses', '1', '2', '--repeats', '1',
+            '--warmup', '0', '--threads', '1', '--out', str(out)]
+    rows = main(argv)
+    text = out.read_text()
+    assert text.count(SECTION_TITLE) == 1 and 'old numbers' not in text
+    assert 'keep me\n' in text and text.endswith('## Training\n\nkeep me too\n')
+    assert 'python tools/analysis/benchmark_inference.py --config' in text
+    section = text[text.index(SECTION_TITLE):text.index('## Training')]
+    assert sum(line.startswith('| 1 |') for line in section.splitlines()) == len(rows) == 2
+    write_section(str(out), 'new body')  # rerun: replaced in place, other sections kept
+    assert out.read_text() == ('# Benchmarks\n\n## Data loading\n\nkeep me\n\n' + SECTION_TITLE +
+                               '\n\nnew body\n\n## Training\n\nkeep me too\n')
+
+
+def test_missing_config_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.py'):
+        build_model(str(tmp_path / 'nope.py'), 'cpu')

@@ -1,0 +1,372 @@
+"""Inference cost of a DiffHand model versus DDIM steps and hypotheses.
+
+For every (steps, hypotheses) pair the model built from ``--config`` (random weights, nothing
+downloaded) runs ``predict`` on random images at the config's input size and the script
+reports: latency per image (median over ``--repeats`` timed runs after ``--warmup`` runs),
+the encoder's and the head's share of it (forward hooks on the backbone time the encoder;
+the head is the rest of ``predict``), FLOPs of the encoder, of one decoder step and of the
+decoder's image part that is computed once per sampling
+(``torch.utils.flop_counter.FlopCounterMode``, with formulas for the CPU attention kernels it
+does not count on its own), and how often the encoder ran per image (1 whatever the steps and
+hypotheses: the hypotheses share one encoder pass). All numbers are per image.
+
+Example:
+    python tools/analysis/benchmark_inference.py \\
+        --config configs/_base_/models/diffhand_deit_large.py \\
+        --steps 1 2 5 10 --hypotheses 1 8 --repeats 3 --out docs/benchmarks.md
+"""
+import argparse
+import datetime
+import os.path as osp
+import platform
+import shlex
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+
+SECTION_TITLE = '## Model inference: steps x hypotheses'
+TABLE_COLUMNS = ('steps', 'hypotheses', 'latency ms/img', 'encoder ms/img', 'head ms/img',
+                 'encoder share %', 'encoder GFLOPs/img', 'decoder GFLOPs/step/img',
+                 'decoder image-part GFLOPs/img', 'total GFLOPs/img', 'encoder passes/img',
+                 'latency / 1x1')
+
+aten = torch.ops.aten
+
+
+def _sdpa_cpu_flops(query_shape, key_shape, value_shape, *args, out_shape=None,
+                    **kwargs) -> int:
+    """FLOPs of the CPU flash-attention kernel: QK^T and PV, 2 FLOPs per multiply-add."""
+    return sdpa_flop_count(query_shape, key_shape, value_shape)
+
+
+def _native_mha_flops(query_shape, key_shape, value_shape, embed_dim, num_heads, *args,
+                      out_shape=None, **kwargs) -> int:
+    """FLOPs of ``aten._native_multi_head_attention`` (nn.MultiheadAttention's fast path).
+
+    Query (B, L, E), key/value (B, S, E): Q, K, V and output projections plus attention.
+    """
+    batch, length, dim = query_shape
+    source = key_shape[1]
+    projections = 2 * batch * dim * dim * (length + 2 * source + length)
+    head_dim = dim // num_heads
+    attention = sdpa_flop_count((batch, num_heads, length, head_dim),
+                                (batch, num_heads, source, head_dim),
+                                (batch, num_heads, source, head_dim))
+    return projections + attention
+
+
+#: Kernels torch's FlopCounterMode (as of 2.14) counts as 0 FLOPs on the CPU.
+EXTRA_FLOP_FORMULAS = {
+    aten._scaled_dot_product_flash_attention_for_cpu: _sdpa_cpu_flops,
+    aten._native_multi_head_attention: _native_mha_flops,
+}
+
+
+def count_flops() -> FlopCounterMode:
+    """A FlopCounterMode that also counts the CPU attention kernels (2 FLOPs per MAC)."""
+    return FlopCounterMode(display=False, custom_mapping=EXTRA_FLOP_FORMULAS)
+
+
+@dataclass
+class BenchmarkRow:
+    """Measurements of one (steps, hypotheses) configuration; times in ms per image."""
+    steps: int
+    hypotheses: int
+    latency_ms: float
+    encoder_ms: float
+    head_ms: float
+    encoder_gflops: float
+    decoder_step_gflops: float
+    context_gflops: float
+    total_gflops: float
+    encoder_passes_per_image: float
+
+    def cells(self, reference_latency: float) -> List[str]:
+        share = 100.0 * self.encoder_ms / self.latency_ms
+        return [str(self.steps), str(self.hypotheses), f'{self.latency_ms:.1f}',
+                f'{self.encoder_ms:.1f}', f'{self.head_ms:.1f}', f'{share:.0f}',
+                f'{self.encoder_gflops:.2f}', f'{self.decoder_step_gflops:.2f}',
+                f'{self.context_gflops:.2f}', f'{self.total_gflops:.2f}',
+                f'{self.encoder_passes_per_image:g}',
+                f'{self.latency_ms / reference_latency:.2f}']
+
+
+def build_model(config_path: str, device: str) -> nn.Module:
+    """Build ``cfg.model`` with random weights (no pretrained weights, no init checkpoint)."""
+    import diffhand_mm  # noqa: F401  (registries)
+    from diffhand_mm.registry import MODELS
+    from diffhand_mm.utils.setup_env import register_all_modules
+    if not osp.isfile(config_path):
+        raise FileNotFoundError(f'benchmark_inference: config {config_path!r} does not exist.')
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(config_path)
+    if 'model' not in cfg:
+        raise KeyError(f'benchmark_inference: {config_path} has no `model`.')
+    model_cfg = cfg.model
+    model_cfg.pop('init_cfg', None)
+    backbone = model_cfg.get('backbone', {})
+    backbone.update(pretrained=False, checkpoint=None, init_cfg=None)
+    return MODELS.build(model_cfg).to(device).eval()
+
+
+def input_size_of(model: nn.Module) -> int:
+    """Square input side (pixels) the encoder was built for (``TimmEncoder.img_size``)."""
+    size = getattr(model.backbone, 'img_size', None)
+    if size is None:
+        raise AttributeError(f'benchmark_inference: {type(model.backbone).__name__} has no '
+                             '`img_size`; pass --input-size.')
+    return int(size)
+
+
+def make_batch(model: nn.Module, batch_size: int, size: int, device: str,
+               seed: int = 0) -> dict:
+    """Random uint8 images through the model's data preprocessor, with minimal metainfo."""
+    from mmpose.structures import PoseDataSample
+    gen = torch.Generator().manual_seed(seed)
+    focal = 1.5 * size
+    cam_K = np.array([[focal, 0, size / 2 - 0.5], [0, focal, size / 2 - 0.5], [0, 0, 1]],
+                     dtype=np.float32)
+    images, samples = [], []
+    for i in range(batch_size):
+        images.append(torch.randint(0, 256, (3, size, size), dtype=torch.uint8, generator=gen))
+        sample = PoseDataSample(metainfo=dict(img_path=f'random_{i}.png', input_size=(size, size),
+                                              cam_K=cam_K, ori_K=cam_K))
+        sample.gt_instances = InstanceData()
+        samples.append(sample)
+    data = model.data_preprocessor(dict(inputs=images, data_samples=samples), training=False)
+    data['inputs'] = data['inputs'].to(device)
+    return data
+
+
+class EncoderProbe:
+    """Forward hooks on the encoder: times each call and counts the images it encodes."""
+
+    def __init__(self, encoder: nn.Module, device: str) -> None:
+        self.device = device
+        self.seconds = 0.0
+        self.calls = 0
+        self.images = 0
+        self._start = 0.0
+        self._handles = [encoder.register_forward_pre_hook(self._before),
+                         encoder.register_forward_hook(self._after)]
+
+    def _before(self, module, args) -> None:
+        _synchronize(self.device)
+        self._start = time.perf_counter()
+
+    def _after(self, module, args, output) -> None:
+        _synchronize(self.device)
+        self.seconds += time.perf_counter() - self._start
+        self.calls += 1
+        self.images += args[0].shape[0]
+
+    def reset(self) -> None:
+        self.seconds, self.calls, self.images = 0.0, 0, 0
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+def _synchronize(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def _predict(model: nn.Module, data: dict) -> None:
+    with torch.no_grad():
+        model(data['inputs'], data['data_samples'], mode='predict')
+
+
+def measure_flops(model: nn.Module, data: dict, hypotheses: int) -> Dict[str, float]:
+    """FLOPs of one ``predict`` on ``data`` and of its parts.
+
+    Returns:
+        dict: ``total``; ``encoder`` (the backbone module); ``decoder`` (the head's decoder
+        module, all its calls); ``context``, the decoder's image part
+        (``decoder.encode_image`` on the encoder output repeated per hypothesis), which is
+        computed once per sampling; ``decoder_calls``, how often the decoder ran (one call
+        per DDIM step).
+    """
+    decoder = model.head.decoder
+    calls, encoder_outputs = [], []
+    handles = [decoder.register_forward_hook(lambda *args: calls.append(1)),
+               model.backbone.register_forward_hook(
+                   lambda module, args, output: encoder_outputs.append(output))]
+    try:
+        with count_flops() as counter:
+            _predict(model, data)
+    finally:
+        for handle in handles:
+            handle.remove()
+    per_module = counter.get_flop_counts()
+    root = type(model).__name__
+
+    def module_flops(name: str) -> float:
+        key = f'{root}.{name}'
+        if key not in per_module:
+            raise KeyError(f'benchmark_inference: FlopCounterMode saw no module {key!r}.')
+        return float(sum(per_module[key].values()))
+
+    feature_map, embedding = (x.repeat_interleave(hypotheses, dim=0) for x in encoder_outputs[0])
+    with torch.no_grad(), count_flops() as context_counter:
+        decoder.encode_image(feature_map, embedding)
+    return dict(total=float(counter.get_total_flops()), encoder=module_flops('backbone'),
+                decoder=module_flops('head.decoder'),
+                context=float(context_counter.get_total_flops()), decoder_calls=len(calls))
+
+
+def benchmark_configuration(model: nn.Module, data: dict, steps: int, hypotheses: int,
+                            repeats: int, warmup: int, device: str) -> BenchmarkRow:
+    """Time and count one (steps, hypotheses) configuration of ``model.test_cfg``."""
+    model.test_cfg.update(sampling_steps=steps, num_hypotheses=hypotheses)
+    batch = data['inputs'].shape[0]
+    probe = EncoderProbe(model.backbone, device)
+    try:
+        for _ in range(warmup):
+            _predict(model, data)
+        latencies, encoder_times = [], []
+        passes = 0
+        for _ in range(repeats):
+            probe.reset()
+            _synchronize(device)
+            start = time.perf_counter()
+            _predict(model, data)
+            _synchronize(device)
+            latencies.append(time.perf_counter() - start)
+            encoder_times.append(probe.seconds)
+            passes += probe.images
+    finally:
+        probe.remove()
+    flops = measure_flops(model, data, hypotheses)
+    if flops['decoder_calls'] != steps:
+        raise RuntimeError(f'benchmark_inference: expected {steps} decoder calls per predict, '
+                           f"saw {flops['decoder_calls']}.")
+    latency = statistics.median(latencies) / batch * 1e3
+    encoder = statistics.median(encoder_times) / batch * 1e3
+    return BenchmarkRow(steps=steps, hypotheses=hypotheses, latency_ms=latency,
+                        encoder_ms=encoder, head_ms=latency - encoder,
+                        encoder_gflops=flops['encoder'] / batch / 1e9,
+                        decoder_step_gflops=(flops['decoder'] - flops['context']) / steps
+                        / batch / 1e9,
+                        context_gflops=flops['context'] / batch / 1e9,
+                        total_gflops=flops['total'] / batch / 1e9,
+                        encoder_passes_per_image=passes / (repeats * batch))
+
+
+def run_benchmark(model: nn.Module, data: dict, steps: Sequence[int],
+                  hypotheses: Sequence[int], repeats: int = 3, warmup: int = 1,
+                  device: str = 'cpu') -> List[BenchmarkRow]:
+    """All (steps, hypotheses) pairs, hypotheses varying fastest.
+
+    One untimed ``predict`` with the first pair comes before everything (first-call costs:
+    allocations, thread pools), then ``warmup`` untimed runs per pair.
+    """
+    model.test_cfg.update(sampling_steps=steps[0], num_hypotheses=hypotheses[0])
+    _predict(model, data)
+    return [benchmark_configuration(model, data, s, k, repeats, warmup, device)
+            for s in steps for k in hypotheses]
+
+
+def format_table(rows: Sequence[BenchmarkRow]) -> str:
+    """Markdown table; the last column is relative to the 1 step x 1 hypothesis row
+    (or the first row when that pair was not run)."""
+    reference = next((r for r in rows if r.steps == 1 and r.hypotheses == 1), rows[0])
+    lines = ['| ' + ' | '.join(TABLE_COLUMNS) + ' |',
+             '|' + '|'.join('---:' for _ in TABLE_COLUMNS) + '|']
+    lines += ['| ' + ' | '.join(row.cells(reference.latency_ms)) + ' |' for row in rows]
+    return '\n'.join(lines)
+
+
+def describe_run(config: str, device: str, batch_size: int, size: int, repeats: int,
+                 warmup: int, command: str) -> str:
+    """Markdown lines naming the command, the machine and the settings of a run."""
+    if device.startswith('cuda'):
+        hardware = torch.cuda.get_device_name(torch.device(device))
+    else:
+        hardware = f'{platform.processor() or platform.machine()}, ' \
+                   f'{torch.get_num_threads()} torch threads'
+    return '\n'.join([
+        f'Run {datetime.date.today().isoformat()}: `{config}`, random weights, batch '
+        f'{batch_size} of {size}x{size} random images, device {device} ({hardware}), '
+        f'torch {torch.__version__}, median of {repeats} timed runs after {warmup} warm-up.',
+        '', '```', command, '```'])
+
+
+def write_section(path: str, body: str, title: str = SECTION_TITLE) -> None:
+    """Put ``body`` under ``title`` in the markdown file ``path``, other sections untouched.
+
+    The section runs from its title to the next ``## `` title (or the end); an existing one
+    is replaced, otherwise it is appended.
+    """
+    text = open(path).read() if osp.isfile(path) else ''
+    lines = text.splitlines()
+    section = [title, '', body.rstrip('\n'), '']
+    if title in lines:
+        start = lines.index(title)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith('## ')),
+                   len(lines))
+        lines = lines[:start] + section + lines[end:]
+    else:
+        if lines and lines[-1].strip():
+            lines.append('')
+        lines += section
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines).rstrip('\n') + '\n')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', required=True, help='config with a DiffHand `model`')
+    parser.add_argument('--steps', type=int, nargs='+', default=[1, 10],
+                        help='DDIM sampling steps to try')
+    parser.add_argument('--hypotheses', type=int, nargs='+', default=[1, 8],
+                        help='hypotheses per image to try')
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=3, help='timed runs per configuration')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed runs per configuration')
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda[:i]'")
+    parser.add_argument('--threads', type=int, help='torch.set_num_threads (CPU)')
+    parser.add_argument('--input-size', type=int,
+                        help='image side in pixels (default: the encoder img_size)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of weights and images')
+    parser.add_argument('--out', help='markdown file to write the section into')
+    args = parser.parse_args(argv)
+    if min(args.steps) < 1 or min(args.hypotheses) < 1 or args.batch_size < 1 \
+            or args.repeats < 1 or args.warmup < 0:
+        parser.error('steps, hypotheses, batch size and repeats must be >= 1, warmup >= 0')
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> List[BenchmarkRow]:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    model = build_model(args.config, args.device)
+    size = args.input_size or input_size_of(model)
+    data = make_batch(model, args.batch_size, size, args.device, args.seed)
+    rows = run_benchmark(model, data, args.steps, args.hypotheses, args.repeats, args.warmup,
+                         args.device)
+    table = format_table(rows)
+    print(table)
+    if args.out:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        command = 'python tools/analysis/benchmark_inference.py ' + shlex.join(argv)
+        write_section(args.out, describe_run(args.config, args.device, args.batch_size, size,
+                                             args.repeats, args.warmup, command) +
+                      '\n\n' + table)
+    return rows
+
+
+if __name__ == '__main__':
+    main()
