@@ -4,9 +4,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tools.analysis.benchmark_inference import (SECTION_TITLE, TABLE_COLUMNS, build_model,
-                                                count_flops, format_table, main, make_batch,
-                                                run_benchmark, write_section)
+from tools.analysis.benchmark_inference import (BEGIN_MARK, END_MARK, SECTION_TITLE,
+                                                TABLE_COLUMNS, build_model, count_flops,
+                                                format_table, main, make_batch, run_benchmark,
+                                                write_section)
 
 TINY = osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'models',
                 'diffhand_tiny.py')
@@ -82,9 +83,12 @@ def test_cli_writes_only_its_section(tmp_path):
     assert 'python tools/analysis/benchmark_inference.py --config' in text
     section = text[text.index(SECTION_TITLE):text.index('## Training')]
     assert sum(line.startswith('| 1 |') for line in section.splitlines()) == len(rows) == 2
-    write_section(str(out), 'new body')  # rerun: replaced in place, other sections kept
+    # notes around the generated part survive a rerun; other sections stay as they were
+    out.write_text(text.replace(BEGIN_MARK, 'my notes\n' + BEGIN_MARK))
+    write_section(str(out), 'new body')
     assert out.read_text() == ('# Benchmarks\n\n## Data loading\n\nkeep me\n\n' + SECTION_TITLE +
-                               '\n\nnew body\n\n## Training\n\nkeep me too\n')
+                               '\n\nmy notes\n' + BEGIN_MARK + '\nnew body\n' + END_MARK +
+                               '\n\n## Training\n\nkeep me too\n')
 
 
 def test_missing_config_is_a_clear_error(tmp_path):

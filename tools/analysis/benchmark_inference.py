@@ -34,6 +34,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 SECTION_TITLE = '## Model inference: steps x hypotheses'
+BEGIN_MARK = '<!-- benchmark_inference.py output: begin -->'
+END_MARK = '<!-- benchmark_inference.py output: end -->'
 TABLE_COLUMNS = ('steps', 'hypotheses', 'latency ms/img', 'encoder ms/img', 'head ms/img',
                  'encoder share %', 'encoder GFLOPs/img', 'decoder GFLOPs/step/img',
                  'decoder image-part GFLOPs/img', 'total GFLOPs/img', 'encoder passes/img',
@@ -305,21 +307,29 @@ def describe_run(config: str, device: str, batch_size: int, size: int, repeats: 
 def write_section(path: str, body: str, title: str = SECTION_TITLE) -> None:
     """Put ``body`` under ``title`` in the markdown file ``path``, other sections untouched.
 
-    The section runs from its title to the next ``## `` title (or the end); an existing one
-    is replaced, otherwise it is appended.
+    The section runs from its title to the next ``## `` title (or the end). The body goes
+    between the markers ``BEGIN_MARK`` / ``END_MARK``: when the section already has them only
+    the text between them is replaced, so notes written around a table survive a rerun;
+    otherwise the whole section is replaced, or appended when there is none.
     """
     text = open(path).read() if osp.isfile(path) else ''
     lines = text.splitlines()
-    section = [title, '', body.rstrip('\n'), '']
+    generated = [BEGIN_MARK, body.rstrip('\n'), END_MARK]
     if title in lines:
         start = lines.index(title)
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith('## ')),
                    len(lines))
+        section = lines[start:end]
+        if BEGIN_MARK in section and END_MARK in section:
+            first, last = section.index(BEGIN_MARK), section.index(END_MARK)
+            section = section[:first] + generated + section[last + 1:]
+        else:
+            section = [title, ''] + generated + ['']
         lines = lines[:start] + section + lines[end:]
     else:
         if lines and lines[-1].strip():
             lines.append('')
-        lines += section
+        lines += [title, ''] + generated
     with open(path, 'w') as f:
         f.write('\n'.join(lines).rstrip('\n') + '\n')
 
