@@ -205,22 +205,28 @@ def render_mesh(vertices: ArrayLike,
     interpolated = _interpolate(per_vertex, corners, bary.astype(np.float64))
     normal = _normalize(interpolated[:, :3])
     albedo = np.asarray(DEFAULT_MESH_COLOR)[None] if vertex_colors is None else interpolated[:, 3:]
-    # Two-sided: turn the normal towards the camera (the ray to pixel p is K^-1 p).
+    # Two-sided: normals are turned towards the camera (the ray to pixel p is K^-1 p).
     pix = np.stack([pixel % width, (pixel // width) % height, np.ones_like(pixel)], -1)
-    ray = np.einsum('pij,pj->pi', _inverse_3x3(K_np)[b], pix.astype(np.float64))
-    normal *= np.where(_dot(normal, ray) > 0, -1.0, 1.0)[:, None]
-
-
+    K_inv = _inverse_3x3(K_np)
     direction = _normalize(_per_batch(light.direction, batch, (3,), 'direction'))
     ambient = _per_batch(light.ambient, batch, (), 'ambient')
     diffuse = _per_batch(light.diffuse, batch, (), 'diffuse')
     color = _per_batch(light.color, batch, (3,), 'color')
-    lambert = np.clip(-_dot(normal, direction[b]), 0.0, None)
-    intensity = ambient[b] + diffuse[b] * lambert
+    shaded = np.empty((pixel.size, 3))
+    # Pixels are sorted by batch element: shade each element's slice with its own camera
+    # and light (cheaper than gathering per-pixel copies of them).
+    bounds = np.searchsorted(b, np.arange(batch + 1))
+    for i in range(batch):
+        part = slice(bounds[i], bounds[i + 1])
+        n = normal[part]
+        n *= np.where(_dot(n, pix[part] @ K_inv[i].T) > 0, -1.0, 1.0)[:, None]
+        lambert = np.clip(-_dot(n, direction[i]), 0.0, None)
+        albedo_i = albedo if albedo.shape[0] == 1 else albedo[part]
+        shaded[part] = albedo_i * color[i] * (ambient[i] + diffuse[i] * lambert)[:, None]
 
     num_pixels = batch * height * width
     rgb = np.zeros((num_pixels, 3), dtype=np.float32)
-    rgb[pixel] = np.clip(albedo * color[b] * intensity[:, None], 0.0, 1.0)
+    rgb[pixel] = np.clip(shaded, 0.0, 1.0)
     depth_img = np.zeros(num_pixels, dtype=np.float32)
     depth_img[pixel] = depth
     face_ids = np.full(num_pixels, -1, dtype=np.int64)

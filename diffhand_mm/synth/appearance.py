@@ -181,18 +181,21 @@ def random_occluders(rng: np.random.Generator, hand_mask: np.ndarray, bbox: np.n
     for k in range(1, int(rng.integers(1, 4)) + 1):
         shape = _random_shape_mask(rng, hand_mask.shape, bbox, scale=1.0)
         covered = (labels > 0) | shape
-        # Shrink nothing: a shape that would hide too much of the hand is simply dropped.
+        # A shape that would hide too much of the hand is dropped (not shrunk).
         if (covered & hand_mask).sum() <= max_fraction * hand_pixels:
             labels[shape] = k
     return labels
 
 
 def paint_occluders(rng: np.random.Generator, image: np.ndarray, labels: np.ndarray) -> None:
-    """Fill each occluder region of ``image`` (float BGR, in place) with a textured colour."""
+    """Fill each occluder region of ``image`` (float BGR, in place) with a shaded colour."""
     for k in range(1, int(labels.max()) + 1):
-        region = labels == k
-        if not region.any():
+        rows, cols = np.nonzero(labels == k)
+        if rows.size == 0:
             continue
-        colour = random_color(rng)
-        shade = 0.75 + 0.5 * _smooth_noise(rng, labels.shape, 3, 1)[region]
-        image[region] = np.clip(colour * shade, 0, 255)
+        # A linear shading ramp across the shape, in a random direction.
+        angle = rng.uniform(0, 2 * np.pi)
+        ramp = np.cos(angle) * (cols - cols.mean()) + np.sin(angle) * (rows - rows.mean())
+        ramp /= max(float(np.abs(ramp).max()), 1.0)
+        shade = (1.0 + rng.uniform(0.1, 0.35) * ramp).astype(np.float32)[:, None]
+        image[rows, cols] = np.clip(random_color(rng) * shade, 0, 255)

@@ -212,14 +212,21 @@ class SynthHandGenerator:
         labels = random_occluders(geo, hand_mask, bbox, self.max_occluded_fraction,
                                   self.occluder_probability)
         occluder_mask = labels > 0
-        # Occluders are flat cut-outs between the camera and the hand.
-        nearest = float(hand_depth[hand_mask].min()) if hand_mask.any() else float(transl[2])
-        occluder_depth = np.r_[0.0, nearest * geo.uniform(0.6, 0.95, int(labels.max()))]
-        depth = np.where(occluder_mask, occluder_depth[labels], hand_depth).astype(np.float32)
+        depth = hand_depth
+        if occluder_mask.any():
+            # Occluders are flat cut-outs between the camera and the hand.
+            nearest = float(hand_depth[hand_mask].min())
+            occluder_depth = np.r_[0.0, nearest * geo.uniform(0.6, 0.95, int(labels.max()))]
+            depth = np.where(occluder_mask, occluder_depth[labels], hand_depth)
+        depth = depth.astype(np.float32)
 
         image = random_background(look, (size, size))
-        hand_bgr = render.rgb[0].numpy()[..., ::-1] * np.float32(255.0)
-        image = np.where(hand_mask[..., None], hand_bgr, image)
+        # Composite the hand inside its (integer) box only.
+        x1, y1 = np.floor(bbox[:2]).astype(int)
+        x2, y2 = np.ceil(bbox[2:]).astype(int) + 1
+        box = (slice(y1, y2), slice(x1, x2))
+        hand_bgr = render.rgb[0].numpy()[box][..., ::-1] * np.float32(255.0)
+        image[box] = np.where(hand_mask[box][..., None], hand_bgr, image[box])
         paint_occluders(geo, image, labels)
         sigma = look.uniform(0.0, 1.0)
         if sigma > 0.3:

@@ -1,6 +1,7 @@
 """The on-the-fly SynthHand dataset."""
 import numpy as np
 import pytest
+from mmengine.registry import init_default_scope
 
 from diffhand_mm.registry import DATASETS
 from diffhand_mm.synth import SynthHandGenerator
@@ -45,3 +46,16 @@ def test_samples_are_deterministic_per_index_and_match_the_generator(dataset):
 def test_bad_split_is_rejected():
     with pytest.raises(ValueError, match='split'):
         DATASETS.build(dict(type='SynthHandOnlineDataset', split='val'))
+
+
+def test_project_pipeline_runs_without_loading_images():
+    init_default_scope('diffhand_mm')  # what a config's default_scope does
+    dataset = DATASETS.build(dict(
+        type='SynthHandOnlineDataset', num_samples=2, seed=4,
+        pipeline=[dict(type='HandCrop', input_size=(64, 64), padding=1.3),
+                  dict(type='PackHandInputs')]))
+    packed = dataset[1]
+    assert tuple(packed['inputs'].shape) == (3, 64, 64)
+    joints_2d = packed['data_samples'].gt_instances.joints_2d
+    # The crop keeps the hand: its joints land inside the 64x64 network input.
+    assert (joints_2d >= 0).all() and (joints_2d <= 63).all()
