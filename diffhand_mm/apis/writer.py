@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from diffhand_mm.render import RenderOutput, overlay_mesh, render_mesh, rotate_about_centroid
+from diffhand_mm.render import overlay_mesh, render_mesh, rotate_about_centroid
 from .inferencer import FrameResult, HandPrediction
 from .inputs import video_fps
 
@@ -34,8 +34,9 @@ def write_obj(path: str, vertices: np.ndarray, faces: np.ndarray) -> None:
     """Wavefront OBJ: ``v x y z`` in metres, ``f i j k`` 1-based."""
     with open(path, 'w') as f:
         f.write('# diffhand_mm hand mesh, metres, camera frame (x right, y down, z forward)\n')
-        f.writelines(f'v {x:.6f} {y:.6f} {z:.6f}\n' for x, y, z in vertices)
-        f.writelines(f'f {a + 1} {b + 1} {c + 1}\n' for a, b, c in faces)
+        # One format call per block: a Python loop over the lines costs more than the render.
+        f.write(('v %.6f %.6f %.6f\n' * len(vertices)) % tuple(np.ravel(vertices)))
+        f.write(('f %d %d %d\n' * len(faces)) % tuple(np.ravel(faces) + 1))
 
 
 def write_ply(path: str, vertices: np.ndarray, faces: np.ndarray) -> None:
@@ -46,8 +47,8 @@ def write_ply(path: str, vertices: np.ndarray, faces: np.ndarray) -> None:
               'property list uchar int vertex_indices', 'end_header']
     with open(path, 'w') as f:
         f.write('\n'.join(header) + '\n')
-        f.writelines(f'{x:.6f} {y:.6f} {z:.6f}\n' for x, y, z in vertices)
-        f.writelines(f'3 {a} {b} {c}\n' for a, b, c in faces)
+        f.write(('%.6f %.6f %.6f\n' * len(vertices)) % tuple(np.ravel(vertices)))
+        f.write(('3 %d %d %d\n' * len(faces)) % tuple(np.ravel(faces)))
 
 
 def uncertainty_colors(uncertainty: np.ndarray,
@@ -72,9 +73,48 @@ def _combined_mesh(hands: Sequence[HandPrediction], faces: np.ndarray,
     return np.concatenate(vertices), all_faces, colors
 
 
+def _hand_window(vertices: np.ndarray, K: np.ndarray, image_size: Tuple[int, int],
+                 near: float = 1e-3) -> Tuple[int, int, int, int]:
+    """Integer pixel window (x0, y0, x1, y1), end exclusive, holding every pixel centre the
+    projected mesh can cover, clipped to the image; the whole image if a vertex is behind
+    the camera (its projection is meaningless)."""
+    height, width = image_size
+    if (vertices[:, 2] <= near).any():
+        return 0, 0, width, height
+    pixels = vertices @ K.T.astype(vertices.dtype)
+    pixels = pixels[:, :2] / pixels[:, 2:]
+    x0, y0 = np.floor(pixels.min(0)).astype(int)
+    x1, y1 = np.ceil(pixels.max(0)).astype(int) + 1
+    return max(x0, 0), max(y0, 0), min(max(x1, 0), width), min(max(y1, 0), height)
+
+
+def _draw_mesh(canvas: np.ndarray, vertices: np.ndarray, faces: np.ndarray, K: np.ndarray,
+               colors: Optional[np.ndarray], alpha: float) -> np.ndarray:
+    """Render the mesh with the project's renderer and blend it onto ``canvas`` in place.
+
+    Only the window around the projected mesh is rendered: the intrinsics are shifted by the
+    window's integer offset, so every pixel is exactly what a full-image render gives, at a
+    fraction of the cost (rasterising and blending scale with the pixels touched).
+
+    Returns:
+        (H, W) bool mask of the mesh pixels.
+    """
+    x0, y0, x1, y1 = _hand_window(vertices, K, canvas.shape[:2])
+    mask = np.zeros(canvas.shape[:2], bool)
+    if x1 <= x0 or y1 <= y0:
+        return mask
+    shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]], np.float32)
+    rendered = render_mesh(vertices[None], faces, (shift @ K)[None], (y1 - y0, x1 - x0),
+                           vertex_colors=None if colors is None else colors[None])
+    window = canvas[y0:y1, x0:x1]
+    window[...] = overlay_mesh(np.ascontiguousarray(window), rendered, alpha=alpha)
+    mask[y0:y1, x0:x1] = rendered.mask[0].numpy()
+    return mask
+
+
 def render_hands(image: np.ndarray, hands: Sequence[HandPrediction], faces: np.ndarray,
                  uncertainty_range: float = DEFAULT_UNCERTAINTY_RANGE,
-                 alpha: float = 0.8) -> Tuple[np.ndarray, RenderOutput]:
+                 alpha: float = 0.8) -> Tuple[np.ndarray, np.ndarray]:
     """Draw the predicted meshes on the image with its intrinsics.
 
     Args:
@@ -85,17 +125,16 @@ def render_hands(image: np.ndarray, hands: Sequence[HandPrediction], faces: np.n
         alpha: Mesh opacity.
 
     Returns:
-        tuple: the overlay (H, W, 3) uint8 BGR and the :class:`RenderOutput` (batch 1).
+        tuple: the overlay (H, W, 3) uint8 BGR and the mesh mask (H, W) bool.
     """
     vertices, all_faces, colors = _combined_mesh(hands, faces, [h.vertices for h in hands],
                                                  uncertainty_range)
-    rendered = render_mesh(vertices[None], all_faces, hands[0].K[None], image.shape[:2],
-                           vertex_colors=None if colors is None else colors[None])
-    overlay = overlay_mesh(image, rendered, alpha=alpha)
+    overlay = image.copy()
+    mask = _draw_mesh(overlay, vertices, all_faces, hands[0].K, colors, alpha)
     if colors is not None:
         cv2.putText(overlay, f'uncertainty 0-{uncertainty_range * 1000:.0f} mm', (4, 14),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
-    return overlay, rendered
+    return overlay, mask
 
 
 def render_side_views(image_size: Tuple[int, int], hands: Sequence[HandPrediction],
@@ -105,10 +144,9 @@ def render_side_views(image_size: Tuple[int, int], hands: Sequence[HandPredictio
     drawn by the same camera on a dark background: (H, W, 3) uint8 BGR."""
     turned = [rotate_about_centroid(h.vertices[None], angle_deg)[0] for h in hands]
     vertices, all_faces, colors = _combined_mesh(hands, faces, turned, uncertainty_range)
-    background = np.full(tuple(image_size) + (3,), 32, np.uint8)
-    rendered = render_mesh(vertices[None], all_faces, hands[0].K[None], image_size,
-                           vertex_colors=None if colors is None else colors[None])
-    return overlay_mesh(background, rendered, alpha=1.0)
+    canvas = np.full(tuple(image_size) + (3,), 32, np.uint8)
+    _draw_mesh(canvas, vertices, all_faces, hands[0].K, colors, alpha=1.0)
+    return canvas
 
 
 class MeshWriter:

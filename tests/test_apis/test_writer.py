@@ -9,6 +9,7 @@ from diffhand_mm.apis import (HandPrediction, MeshWriter, render_hands, uncertai
                               write_obj)
 from diffhand_mm.apis.writer import oriented_faces
 from diffhand_mm.hand import OpenHandModel
+from diffhand_mm.render import overlay_mesh, render_mesh
 
 K = np.array([[150.0, 0.0, 47.5], [0.0, 150.0, 39.5], [0.0, 0.0, 1.0]], np.float32)
 
@@ -37,9 +38,13 @@ def test_overlay_mask_lies_where_K_projects_the_vertices(open_hand):
     template, faces = open_hand
     vertices = template - template.mean(0) + [0.0, 0.0, 0.5]
     image = np.zeros((80, 96, 3), np.uint8)
-    overlay, rendered = render_hands(image, [_prediction(vertices)], faces)
+    overlay, mask = render_hands(image, [_prediction(vertices)], faces)
     changed = overlay.any(-1)
-    np.testing.assert_array_equal(changed, rendered.mask[0].numpy())
+    np.testing.assert_array_equal(changed, mask)
+    # the window render is pixel for pixel the full-image render
+    full = render_mesh(vertices[None], faces, K[None], image.shape[:2])
+    np.testing.assert_array_equal(mask, full.mask[0].numpy())
+    np.testing.assert_array_equal(overlay, overlay_mesh(image, full))
     pixels = vertices @ K.T
     pixels = pixels[:, :2] / pixels[:, 2:]
     ys, xs = np.nonzero(changed)
@@ -80,10 +85,9 @@ def test_uncertainty_heat_map_runs_from_blue_to_red(open_hand):
     template, faces = open_hand
     vertices = template - template.mean(0) + [0.0, 0.0, 0.5]
     image = np.zeros((80, 96, 3), np.uint8)
-    calm, rendered = render_hands(image, [_prediction(vertices, uncertainty=np.zeros(778))],
-                                  faces)
+    calm, mask = render_hands(image, [_prediction(vertices, uncertainty=np.zeros(778))],
+                              faces)
     wild, _ = render_hands(image, [_prediction(vertices, uncertainty=np.ones(778))], faces)
-    mask = rendered.mask[0].numpy()
     mask[:20] = False  # the legend text
     calm_bgr, wild_bgr = calm[mask].mean(0), wild[mask].mean(0)
     assert calm_bgr[0] > 2 * calm_bgr[2] and wild_bgr[2] > 2 * wild_bgr[0]
