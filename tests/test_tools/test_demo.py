@@ -1,0 +1,78 @@
+"""tools/demo.py and tools/export_model.py end to end on a tiny config and a saved checkpoint."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+CONFIG = '''
+_base_ = ['{root}/configs/_base_/models/diffhand_tiny.py']
+test_pipeline = [
+    dict(type='LoadHandImage'),
+    dict(type='HandCrop', input_size=(64, 64), padding=1.3),
+    dict(type='PackHandInputs'),
+]
+model = dict(test_cfg=dict(sampling_steps=2))
+'''
+
+
+@pytest.fixture(scope='module')
+def config_and_checkpoint(tmp_path_factory):
+    """A 64 px test pipeline on the tiny model, and a checkpoint of its random weights."""
+    from mmengine.config import Config
+
+    from diffhand_mm.registry import MODELS
+    import diffhand_mm.models  # noqa: F401
+    from tests.conftest import REPO_ROOT
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp('demo')
+    config = folder / 'tiny64.py'
+    config.write_text(CONFIG.format(root=REPO_ROOT))
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(str(config)).model)
+    # a camera that is not the untrained default, so the checkpoint visibly matters
+    torch.nn.init.normal_(model.head.camera_head.mlp[-1].bias, std=0.2)
+    checkpoint = folder / 'tiny.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), str(checkpoint))
+    yield str(config), str(checkpoint), model
+    torch.set_num_threads(previous)
+
+
+def test_demo_writes_meshes_json_and_pictures_with_the_checkpoint(config_and_checkpoint,
+                                                                  tmp_path):
+    from tools import demo
+    config, checkpoint, model = config_and_checkpoint
+    image = np.random.default_rng(0).integers(0, 256, (72, 96, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / 'hand.png'), image)
+    out = tmp_path / 'out'
+    demo.main([str(tmp_path / 'hand.png'), '--config', config, '--checkpoint', checkpoint,
+               '--out-dir', str(out), '--bbox', '10', '5', '70', '65', '--hand', 'left',
+               '--hypotheses', '2', '--steps', '1', '--K', '110', '110', '40', '30'])
+    assert sorted(p.name for p in out.iterdir()) == [
+        'hand_hand0.json', 'hand_hand0.obj', 'hand_overlay.jpg', 'hand_side.jpg']
+    saved = json.loads((out / 'hand_hand0.json').read_text())
+    assert saved['hand_side'] == 'left' and saved['box'] == [10, 5, 70, 65]
+    assert saved['K'] == [[110, 0, 40], [0, 110, 30], [0, 0, 1]]
+    assert len(saved['vertex_uncertainty']) == 778
+    # the loaded weights place the wrist: the camera of the saved model, mirrored for a left
+    # hand, decides the root depth (T_z = 2 fx / (s W) with the crop's fx)
+    scale = float(model.head.camera_head.scale_prior * torch.exp(
+        model.head.camera_head.mlp[-1].bias[0]))
+    crop_fx = 110 * 64 / (60 * 1.3)
+    assert abs(saved['joints'][0][2] - 2 * crop_fx / (scale * 64)) < 1e-4
+
+
+def test_export_tool_writes_a_torchscript_that_matches_eager(config_and_checkpoint, tmp_path):
+    from tools import export_model
+    config, checkpoint, _ = config_and_checkpoint
+    out = str(tmp_path / 'sampler.pt')
+    differences = export_model.main(['--config', config, '--checkpoint', checkpoint,
+                                     '--format', 'torchscript', '--steps', '1', '--out', out])
+    assert differences['vertices'] < 1e-4
+    module = torch.jit.load(out)
+    images = torch.zeros(1, 3, 64, 64)  # the test pipeline's crop size was baked in
+    vertices, joints, camera = module(images, torch.randn(1, 778, 3),
+                                      torch.eye(3)[None] * torch.tensor([100.0, 100.0, 1.0]))
+    assert vertices.shape == (1, 778, 3) and joints.shape == (1, 21, 3)
