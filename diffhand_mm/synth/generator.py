@@ -9,7 +9,7 @@ One sample is a pure function of ``(seed, split, index, version)``:
   (FreiHAND's ``gs, hom, sample, auto``) show the same hand, mask and labels in new colours.
 
 Finger poses come from :class:`~diffhand_mm.hand.HandPoseSampler` in blocks of
-``pose_block_size`` (its rejection test costs the same for 1 or 64 poses); a block is drawn on
+``pose_block_size`` (a call costs nearly as much for 1 pose as for 256); a block is drawn on
 first use and cached, so any access order costs one block per ``pose_block_size`` samples.
 """
 from dataclasses import dataclass
@@ -103,7 +103,7 @@ class SynthHandGenerator:
                  occluder_probability: float = 0.5,
                  max_occluded_fraction: float = 0.4,
                  beta_std: float = 1.0,
-                 pose_block_size: int = 64):
+                 pose_block_size: int = 256):
         if not 0 < fill_range[0] <= fill_range[1] < 1:
             raise ValueError(f'SynthHandGenerator: fill_range must satisfy 0 < lo <= hi < 1, '
                              f'got {fill_range}')
