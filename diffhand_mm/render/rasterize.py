@@ -71,20 +71,6 @@ class Fragments(NamedTuple):
     shape: Tuple[int, int, int]
 
 
-def project_points(points: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
-    """Pinhole projection ``K @ X / Z``.
-
-    Args:
-        points: (B,N,3) camera-frame points in metres.
-        K: (B,3,3) intrinsics.
-
-    Returns:
-        (B,N,2) pixel coordinates (u, v). Points at ``z <= 0`` give meaningless values.
-    """
-    uvw = points @ K.transpose(1, 2)
-    return uvw[..., :2] / uvw[..., 2:3]
-
-
 def _barycentric_planes(u: np.ndarray, v: np.ndarray):
     """Screen-space barycentrics of each triangle as affine functions of the pixel centre.
 

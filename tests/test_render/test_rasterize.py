@@ -125,3 +125,14 @@ def test_backface_culling_keeps_the_image_of_closed_meshes():
     assert render_mesh(tri, back, K_centre, (64, 64)).mask.any()
     assert not render_mesh(tri, back, K_centre, (64, 64), cull_backfaces=True).mask.any()
     assert render_mesh(tri, facing, K_centre, (64, 64), cull_backfaces=True).mask.any()
+
+
+def test_faces_larger_than_the_window_ladder_are_covered_exactly():
+    # 300 x 300 pixels: wider than the largest window side (256), small memory chunks.
+    verts, faces = square(9.5, 309.5, 4.5, 304.5, z=3.0)
+    out = rasterize(torch.tensor(verts[None]), torch.tensor(faces), torch.tensor(K[None]),
+                    (320, 320), max_candidates=1000)
+    mask = out.face_ids[0].numpy() >= 0
+    rows, cols = np.nonzero(mask)
+    assert mask.sum() == 300 * 300
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (5, 304, 10, 309)
