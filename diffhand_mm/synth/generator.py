@@ -92,7 +92,8 @@ class SynthHandGenerator:
         occluder_probability: chance that a sample has occluders.
         max_occluded_fraction: most of the hand mask occluders may hide.
         beta_std: standard deviation of the shape coefficients (clipped at 2.5 std).
-        pose_block_size: finger poses drawn per sampler call.
+        pose_block_size: finger poses drawn per sampler call. Drawn blocks stay cached
+            (180 bytes per sample: 6 MB for 32,560 samples, per worker process).
     """
 
     def __init__(self,
