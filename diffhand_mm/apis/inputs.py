@@ -69,7 +69,8 @@ def list_sources(inputs: InputType) -> List[FrameSource]:
         if osp.isdir(path):
             names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMAGE_EXTENSIONS))
             if not names:
-                raise ValueError(f'{path}: the folder holds no image ({", ".join(IMAGE_EXTENSIONS)}).')
+                raise ValueError(f'{path}: the folder holds no image '
+                                 f'({", ".join(IMAGE_EXTENSIONS)}).')
             sources += [FrameSource('image', osp.join(path, n), 1) for n in names]
         elif not osp.exists(path):
             raise FileNotFoundError(f'Input not found: {path}')

@@ -117,3 +117,13 @@ def test_pipeline_from_config_drops_the_loader_and_adds_the_flip():
     assert default[1] == dict(type='HandCrop', input_size=(96, 96), padding=1.3)
     with pytest.raises(ValueError, match='HandCrop and PackHandInputs'):
         build_test_pipeline(None, [dict(type='PackHandInputs')])
+
+
+def test_tta_keeps_the_unaugmented_translation(make_inferencer):
+    image, box = _image(), [15, 10, 75, 70]
+    plain = make_inferencer()(image, bboxes=box)[0].hands[0]
+    augmented = make_inferencer(tta=dict(rotations=[0, 20], scales=[1.0, 1.2]))(
+        image, bboxes=box)[0].hands[0]
+    # the wrist is the un-augmented camera's root; the shape is an average of 4 passes
+    np.testing.assert_allclose(augmented.joints[0], plain.joints[0], atol=1e-5)
+    assert np.abs(augmented.vertices - plain.vertices).max() > 1e-4

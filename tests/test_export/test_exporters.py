@@ -1,5 +1,4 @@
 """Exported samplers (TorchScript, ONNX) against eager PyTorch on the same noise."""
-import numpy as np
 import pytest
 import torch
 

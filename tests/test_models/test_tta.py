@@ -80,8 +80,8 @@ def _bar_image(angle_deg: float) -> np.ndarray:
     image = np.zeros((SIZE, SIZE, 3), np.uint8)
     c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
     end = np.array([c, s]) * 20
-    cv2.line(image, tuple(np.round(31.5 - end).astype(int)), tuple(np.round(31.5 + end).astype(int)),
-             (255, 255, 255), 3, cv2.LINE_AA)
+    start, stop = np.round(31.5 - end).astype(int), np.round(31.5 + end).astype(int)
+    cv2.line(image, tuple(start), tuple(stop), (255, 255, 255), 3, cv2.LINE_AA)
     return image
 
 
