@@ -31,6 +31,13 @@ class BaseHandDataset(BaseDataset):
             larger side added on each side.
     """
     dataset_name = 'hand'
+    METAINFO = dict(dataset_name='hand')
+
+    def __init_subclass__(cls, **kwargs):
+        # MMEngine treats every *string* passed as ``metainfo=`` as a possible meta file and
+        # warns when it is not one; a class-level METAINFO is taken as it is.
+        super().__init_subclass__(**kwargs)
+        cls.METAINFO = dict(cls.METAINFO, dataset_name=cls.dataset_name)
 
     def __init__(self,
                  data_root: str,
@@ -44,7 +51,6 @@ class BaseHandDataset(BaseDataset):
         self._order = np.zeros(0, dtype=np.int64)
         super().__init__(
             ann_file='',
-            metainfo=dict(dataset_name=self.dataset_name),
             data_root=data_root,
             data_prefix=dict(img_path=''),
             indices=indices,

@@ -18,7 +18,9 @@ class LoadHandImage(BaseTransform):
     Like MMPose's ``LoadImage`` but a missing or unreadable file raises instead of returning
     None (which would make MMEngine silently fetch another sample).
 
-    Adds ``img`` (H,W,3) uint8 BGR, ``img_shape`` and ``ori_shape`` (H,W).
+    Adds ``img`` (H,W,3) uint8 BGR, ``img_shape`` and ``ori_shape`` (H,W). A sample that
+    already carries its image (``SynthHandOnlineDataset``, the inferencer's arrays) passes
+    through, so one pipeline serves files and in-memory images.
 
     Raises:
         FileNotFoundError: the image does not exist.
@@ -26,6 +28,15 @@ class LoadHandImage(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
+        if results.get('img') is not None:
+            img = results['img']
+            if not (isinstance(img, np.ndarray) and img.ndim == 3 and img.shape[2] == 3
+                    and img.dtype == np.uint8):
+                raise ValueError(f'{results.get("img_path", "<array>")}: in-memory image must '
+                                 'be a (H, W, 3) uint8 BGR array, got '
+                                 f'{getattr(img, "shape", None)} {getattr(img, "dtype", None)}')
+            results['img_shape'] = results['ori_shape'] = img.shape[:2]
+            return results
         path = results['img_path']
         if not osp.isfile(path):
             raise FileNotFoundError(f'Image not found: {path}')
