@@ -1,0 +1,46 @@
+"""Strip a training checkpoint for release: keep the weights and metadata, drop the
+optimizer, schedulers and message hub (MMPose's publish_model, without the hash suffix).
+
+Example:
+    python tools/publish_model.py work_dirs/tiny/iter_300.pth checkpoints/diffhand_tiny.pth
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+
+from diffhand_mm.engine import load_local_checkpoint
+
+KEEP = ('state_dict', 'meta')
+
+
+def publish(in_file: str, out_file: str) -> dict:
+    """Write ``out_file`` with only the weights and metadata of ``in_file``.
+
+    Returns:
+        dict: ``{'parameters': int, 'bytes': int}`` of the published file.
+    """
+    checkpoint = load_local_checkpoint(in_file, map_location='cpu')
+    if 'state_dict' not in checkpoint:
+        raise KeyError(f'{in_file}: not an MMEngine checkpoint (no "state_dict")')
+    meta = {k: v for k, v in checkpoint.get('meta', {}).items()
+            if k in ('epoch', 'iter', 'cfg', 'seed', 'experiment_name', 'mmengine_version')}
+    published = dict(state_dict=checkpoint['state_dict'], meta=meta)
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    torch.save(published, out_file)
+    return dict(parameters=sum(v.numel() for v in checkpoint['state_dict'].values()),
+                bytes=osp.getsize(out_file))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('in_file', help='training checkpoint')
+    parser.add_argument('out_file', help='published checkpoint')
+    args = parser.parse_args()
+    info = publish(args.in_file, args.out_file)
+    print(f'{args.out_file}: {info["parameters"]:,} values, {info["bytes"] / 1e6:.1f} MB')
+
+
+if __name__ == '__main__':
+    main()
