@@ -39,6 +39,7 @@ setup(
     ],
     extras_require={
         'tests': read_requirements('tests'),
+        'export': read_requirements('export'),
         'pinned': read_requirements('torch') + read_requirements('runtime'),
     },
     license='Apache-2.0',

@@ -17,6 +17,7 @@ stamp_inputs=(
   "$repo_root/requirements/runtime.txt"
   "$repo_root/requirements/mmpose.txt"
   "$repo_root/requirements/tests.txt"
+  "$repo_root/requirements/export.txt"
   "$repo_root/setup.py"
 )
 wanted_stamp="$(cat "${stamp_inputs[@]}" | sha256sum | cut -d' ' -f1)"
@@ -39,7 +40,8 @@ pip_install() {
 
 echo "[setup_env] installing pinned requirements (first run: a few minutes)"
 pip_install -r "$repo_root/requirements/torch.txt" \
-  -r "$repo_root/requirements/runtime.txt" -r "$repo_root/requirements/tests.txt"
+  -r "$repo_root/requirements/runtime.txt" -r "$repo_root/requirements/tests.txt" \
+  -r "$repo_root/requirements/export.txt"
 # mmpose's metadata requires chumpy, which does not build under build isolation and is never
 # imported by mmpose; its real runtime requirements are pinned in runtime.txt.
 pip_install --no-deps -r "$repo_root/requirements/mmpose.txt"
