@@ -133,3 +133,21 @@ def test_ho3d_fixture_metrics_and_official_submission(freihand_run, tmp_path):
     joints, vertices = json.load(open(pred_file))
     assert len(joints) == len(vertices) == 4  # 2 sequences x 2 frames
     assert len(joints[0]) == 21 and len(vertices[0]) == 778
+
+
+def test_dist_train_tiny_model_on_two_gloo_ranks(freihand_run, tmp_path):
+    root, _, _ = freihand_run
+    data = [f'{loader}.dataset.data_root={root}' for loader in ('train_dataloader',
+                                                                 'val_dataloader')]
+    env = dict(os.environ, PYTHON=sys.executable, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1',
+               PORT=str(29700 + os.getpid() % 200))
+    proc = subprocess.run(
+        ['bash', 'tools/dist_train.sh', TINY, '2', '--work-dir', str(tmp_path / 'work'),
+         '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+         'train_dataloader.batch_size=2', 'model.test_cfg.sampling_steps=1', *data,
+         *FAST_LOADER], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    assert osp.isfile(tmp_path / 'work' / 'iter_2.pth')
+    # The 5 evaluation samples were split over the two ranks and scored once, all of them.
+    assert len(re.findall(r'MeshMetric \(freihand\): 5 samples', output)) == 1
