@@ -61,7 +61,7 @@ def test_tiny_config_encodes_once_and_flops_add_up(tiny_model):
         assert by_key[3, k].total_gflops - by_key[1, k].total_gflops == pytest.approx(
             2 * by_key[1, k].decoder_step_gflops, rel=1e-6)
         assert by_key[3, k].context_gflops == pytest.approx(by_key[1, k].context_gflops)
-    assert all(0 < r.encoder_ms < r.latency_ms for r in rows)
+    assert all(0 < r.encoder_ms < r.latency_ms and r.min_latency_ms <= r.latency_ms for r in rows)
     assert all(r.head_ms == pytest.approx(r.latency_ms - r.encoder_ms) for r in rows)
     lines = format_table(rows).splitlines()
     assert [c.strip() for c in lines[0].strip('|').split('|')] == list(TABLE_COLUMNS)
