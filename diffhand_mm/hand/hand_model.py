@@ -144,6 +144,8 @@ class HandModel(nn.Module):
         self.register_buffer('skinning_weights', f32(skinning_weights))
         self.register_buffer('shapedirs', f32(shapedirs))
         self.register_buffer('posedirs', f32(posedirs))
+        # Our open hand has no pose blend shapes (all zeros): skip their (V,3,135) product.
+        self.has_pose_blend_shapes = bool(np.any(np.asarray(posedirs) != 0))
         self.register_buffer('joint_regressor', f32(joint_regressor))
         self.register_buffer('parents', torch.as_tensor(parents, dtype=torch.long))
         self.register_buffer('fingertip_ids', torch.as_tensor(fingertip_ids, dtype=torch.long))
@@ -210,7 +212,9 @@ class HandModel(nn.Module):
                                                self.shapedirs[..., :betas.shape[1]], betas)
         rest_joints = torch.einsum('jv,bvc->bjc', self.joint_regressor, vertices)
         rotations = axis_angle_to_matrix(full_pose)
-        vertices = vertices + torch.einsum('vck,bk->bvc', self.posedirs, pose_features(rotations))
+        if self.has_pose_blend_shapes:
+            vertices = vertices + torch.einsum('vck,bk->bvc', self.posedirs,
+                                               pose_features(rotations))
         skeleton, transforms = rigid_chain(rotations, rest_joints, self.parent_list)
         vertices = blend_skinning(vertices, self.skinning_weights, transforms)
         if transl is not None:

@@ -198,3 +198,23 @@ def test_registered_and_bad_input():
         model(pose=torch.zeros(1, 45))
     with pytest.raises(ValueError, match="side must be"):
         OpenHandModel(side='both')
+
+
+def test_pose_blend_shapes_apply_when_present():
+    from diffhand_mm.hand.open_hand import load_open_hand_arrays
+    arrays = load_open_hand_arrays()
+    arrays.pop('shape_names')
+    arrays.pop('side', None)
+    plain = HandModel(**arrays)
+    assert not plain.has_pose_blend_shapes  # our open hand has none: the product is skipped
+
+    posedirs = np.zeros_like(arrays['posedirs'])
+    posedirs[:, 1, :] = 0.001  # every pose feature lifts every vertex along y
+    blended = HandModel(**dict(arrays, posedirs=posedirs))
+    assert blended.has_pose_blend_shapes
+    pose = torch.zeros(1, 16, 3)
+    pose[0, 2, 0] = 0.5
+    # At rest the pose features are zero, so the blend shapes add nothing...
+    torch.testing.assert_close(blended().vertices, plain().vertices)
+    # ...and once posed they move the mesh.
+    assert (blended(pose=pose).vertices - plain(pose=pose).vertices).abs().max() > 1e-4
