@@ -17,12 +17,42 @@ def test_loss_keys_and_masking_of_samples_without_vertices():
     torch.manual_seed(0)
     head = MODELS.build(small_head_cfg())
     losses = head.loss(_feats(), make_data_samples(2))
-    assert set(losses) == {'loss_x0', 'loss_vertex', 'loss_joint', 'loss_joint_2d', 'loss_normal'}
+    assert set(losses) == {'loss_x0', 'loss_vertex', 'loss_joint', 'loss_joint_2d', 'loss_normal',
+                           'loss_camera'}
     assert all(v.dim() == 0 and torch.isfinite(v) and v > 0 for v in losses.values())
     no_mesh = head.loss(_feats(), make_data_samples(2, has_vertices=[0, 0]))
     for key in ('loss_x0', 'loss_vertex', 'loss_normal'):
         assert no_mesh[key].item() == 0.0
     assert no_mesh['loss_joint'] > 0 and no_mesh['loss_joint_2d'] > 0
+    assert no_mesh['loss_camera'] > 0
+
+
+def test_camera_loss_projects_ground_truth_joints_and_trains_only_the_camera_path():
+    from diffhand_mm.models.heads import pixels_to_normalized, weak_perspective_project
+    from diffhand_mm.models.heads.sample_fields import stack_gt_field, stack_input_sizes
+    torch.manual_seed(0)
+    head = MODELS.build(small_head_cfg())
+    samples = make_data_samples(2)
+    feats = _feats()
+    losses = head.loss(feats, samples)
+
+    joints = stack_gt_field(samples, 'joints_3d', torch.device('cpu'))
+    uv = pixels_to_normalized(stack_gt_field(samples, 'joints_2d', torch.device('cpu')),
+                              stack_input_sizes(samples, torch.device('cpu')))
+    camera = head.camera_head(feats[1])
+    expected = (weak_perspective_project(joints - joints[:, :1], camera) - uv).abs().mean()
+    torch.testing.assert_close(losses['loss_camera'], expected * head.loss_camera.loss_weight)
+
+    head.zero_grad()
+    losses['loss_camera'].backward()
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in head.decoder.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in head.camera_head.parameters())
+
+
+def test_camera_loss_can_be_switched_off():
+    head = MODELS.build(dict(small_head_cfg(), loss_camera=None))
+    assert 'loss_camera' not in head.loss(_feats(), make_data_samples(2))
 
 
 def test_default_loss_weights():
