@@ -13,7 +13,10 @@ Conventions (pixel centres at integer coordinates, as in docs/architecture.md):
   serves both axes, which assumes ``fx / W == fy / H`` (square crops of square-pixel cameras,
   what HandCrop produces).
 """
+from typing import Optional
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -62,27 +65,43 @@ def perspective_project(points: Tensor, cam_K: Tensor) -> Tensor:
 
 
 class WeakPerspectiveCameraHead(nn.Module):
-    """MLP from the image embedding to (s, t_x, t_y).
+    """MLP from the image embedding and a resized feature map to (s, t_x, t_y).
 
+    The feature map, resized to ``pool_size x pool_size`` cells, keeps *where* the
+    hand is: a convolutional encoder's pooled embedding is nearly translation invariant, and
+    a camera head fed only with it learnt an almost constant (s, t) in our SynthHand runs.
     ``s = scale_prior * exp(raw)`` keeps the scale positive; the last layer starts at zero,
     so an untrained head predicts s = scale_prior and a hand centred in the crop.
 
     Args:
         embed_dim: D of the image embedding.
+        feature_channels: C of the feature map, or None to use the embedding alone.
+        pool_size: Cells per side of the resized feature map.
         hidden_dim: MLP width.
         scale_prior: Initial s, in normalised units per metre (8 means a hand 0.25 m across
             fills the crop).
     """
 
-    def __init__(self, embed_dim: int, hidden_dim: int = 256, scale_prior: float = 8.0) -> None:
+    def __init__(self, embed_dim: int, feature_channels: Optional[int] = None,
+                 pool_size: int = 4, hidden_dim: int = 256, scale_prior: float = 8.0) -> None:
         super().__init__()
         self.scale_prior = scale_prior
-        self.mlp = nn.Sequential(nn.Linear(embed_dim, hidden_dim), nn.GELU(),
+        self.feature_channels = feature_channels
+        self.pool_size = pool_size
+        in_dim = embed_dim + (feature_channels or 0) * pool_size ** 2
+        self.mlp = nn.Sequential(nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden_dim), nn.GELU(),
                                  nn.Linear(hidden_dim, 3))
         nn.init.zeros_(self.mlp[-1].weight)
         nn.init.zeros_(self.mlp[-1].bias)
 
-    def forward(self, embedding: Tensor) -> Tensor:
-        """embedding (B, D) -> camera (B, 3) = (s, t_x, t_y)."""
-        raw = self.mlp(embedding)
+    def forward(self, feature_map: Tensor, embedding: Tensor) -> Tensor:
+        """feature_map (B, C, h, w), embedding (B, D) -> camera (B, 3) = (s, t_x, t_y)."""
+        inputs = embedding
+        if self.feature_channels:
+            # Bilinear resizing rather than adaptive average pooling: ONNX cannot export the
+            # latter when the sizes do not divide (DeiT's 14 x 14 to 4 x 4).
+            pooled = F.interpolate(feature_map, size=(self.pool_size, self.pool_size),
+                                   mode='bilinear', align_corners=False).flatten(1)
+            inputs = torch.cat([embedding, pooled], dim=1)
+        raw = self.mlp(inputs)
         return torch.cat([self.scale_prior * raw[:, :1].exp(), raw[:, 1:]], dim=-1)

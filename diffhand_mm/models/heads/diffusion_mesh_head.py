@@ -97,7 +97,8 @@ class DiffusionMeshHead(BaseModule):
         self.diffusion = VertexDiffusion(num_timesteps, vertex_scale)
         self.decoder = MODELS.build(dict(decoder, template_vertices=template,
                                          in_channels=in_channels, embed_dim=embed_dim))
-        self.camera_head = WeakPerspectiveCameraHead(embed_dim, scale_prior=camera_scale_prior)
+        self.camera_head = WeakPerspectiveCameraHead(embed_dim, feature_channels=in_channels,
+                                                     scale_prior=camera_scale_prior)
         self.loss_x0 = MODELS.build(loss_x0)
         self.loss_vertex = MODELS.build(loss_vertex)
         self.loss_joint = MODELS.build(loss_joint)
@@ -154,7 +155,7 @@ class DiffusionMeshHead(BaseModule):
         Returns:
             tuple: root-relative vertices (B, V, 3) metres and cameras (B, 3) = (s, t_x, t_y).
         """
-        return self.sample_vertices(feats)[:, 0], self.camera_head(feats[1])
+        return self.sample_vertices(feats)[:, 0], self.camera_head(*feats)
 
     def loss(self, feats: Features, batch_data_samples: Sequence,
              train_cfg: Optional[dict] = None) -> Dict[str, Tensor]:
@@ -191,7 +192,7 @@ class DiffusionMeshHead(BaseModule):
         joints_pred = self.regress_joints(self.diffusion.denormalize(x0_pred))
         joints_pred = joints_pred - joints_pred[:, :1]
         joints_gt = joints_3d - joints_3d[:, :1]
-        camera = self.camera_head(embedding)
+        camera = self.camera_head(feature_map, embedding)
         joints_2d_normalized = pixels_to_normalized(joints_2d, input_size)
         losses = dict(
             loss_x0=self.loss_x0(x0_pred, x0, has_vertices),
@@ -236,7 +237,7 @@ class DiffusionMeshHead(BaseModule):
         else:
             vertices_rel = hypotheses[:, 0]
         device = vertices_rel.device
-        camera = self.camera_head(feats[1])
+        camera = self.camera_head(*feats)
         cam_K = stack_crop_intrinsics(batch_data_samples, device)
         translation = weak_perspective_to_translation(
             camera, cam_K, stack_input_sizes(batch_data_samples, device))

@@ -41,3 +41,19 @@ def test_consensus_selection_ignores_an_outlier_and_reports_spread():
     pair = torch.zeros(1, 2, 3, 3)
     pair[:, 1, :, 0] = 2.0
     torch.testing.assert_close(select_consensus_hypothesis(pair)[2], torch.ones(1, 3))
+
+
+def test_camera_head_sees_where_the_hand_is_in_the_feature_map():
+    from diffhand_mm.models.heads import WeakPerspectiveCameraHead
+    torch.manual_seed(0)
+    head = WeakPerspectiveCameraHead(embed_dim=8, feature_channels=4, pool_size=4)
+    torch.nn.init.normal_(head.mlp[-1].weight, std=0.5)
+    embedding = torch.randn(1, 8)
+    left = torch.zeros(1, 4, 8, 8)
+    left[..., 2:4, 1:3] = 1.0  # a blob of activation on the left...
+    right = left.flip(-1)       # ...and the same blob on the right: same global average
+    camera_left, camera_right = head(left, embedding), head(right, embedding)
+    assert not torch.allclose(camera_left[:, 1:], camera_right[:, 1:], atol=1e-4)
+    # Without the feature map (embedding only) the two would be indistinguishable.
+    blind = WeakPerspectiveCameraHead(embed_dim=8, feature_channels=None)
+    torch.testing.assert_close(blind(left, embedding), blind(right, embedding))

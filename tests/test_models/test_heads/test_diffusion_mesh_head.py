@@ -39,7 +39,7 @@ def test_camera_loss_projects_ground_truth_joints_and_trains_only_the_camera_pat
     joints = stack_gt_field(samples, 'joints_3d', torch.device('cpu'))
     uv = pixels_to_normalized(stack_gt_field(samples, 'joints_2d', torch.device('cpu')),
                               stack_input_sizes(samples, torch.device('cpu')))
-    camera = head.camera_head(feats[1])
+    camera = head.camera_head(*feats)
     expected = (weak_perspective_project(joints - joints[:, :1], camera) - uv).abs().mean()
     torch.testing.assert_close(losses['loss_camera'], expected * head.loss_camera.loss_weight)
 
