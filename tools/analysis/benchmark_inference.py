@@ -33,6 +33,8 @@ from mmengine.structures import InstanceData
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
+from diffhand_mm.utils.markdown import replace_markdown_section
+
 SECTION_TITLE = '## Model inference: steps x hypotheses'
 BEGIN_MARK = '<!-- benchmark_inference.py output: begin -->'
 END_MARK = '<!-- benchmark_inference.py output: end -->'
@@ -314,33 +316,9 @@ def describe_run(config: str, device: str, batch_size: int, size: int, repeats: 
 
 
 def write_section(path: str, body: str, title: str = SECTION_TITLE) -> None:
-    """Put ``body`` under ``title`` in the markdown file ``path``, other sections untouched.
-
-    The section runs from its title to the next ``## `` title (or the end). The body goes
-    between the markers ``BEGIN_MARK`` / ``END_MARK``: when the section already has them only
-    the text between them is replaced, so notes written around a table survive a rerun;
-    otherwise the whole section is replaced, or appended when there is none.
-    """
-    text = open(path).read() if osp.isfile(path) else ''
-    lines = text.splitlines()
-    generated = [BEGIN_MARK, body.rstrip('\n'), END_MARK]
-    if title in lines:
-        start = lines.index(title)
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith('## ')),
-                   len(lines))
-        section = lines[start:end]
-        if BEGIN_MARK in section and END_MARK in section:
-            first, last = section.index(BEGIN_MARK), section.index(END_MARK)
-            section = section[:first] + generated + section[last + 1:]
-        else:
-            section = [title, ''] + generated + ['']
-        lines = lines[:start] + section + lines[end:]
-    else:
-        if lines and lines[-1].strip():
-            lines.append('')
-        lines += [title, ''] + generated
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines).rstrip('\n') + '\n')
+    """Put ``body`` under ``title`` in the markdown file ``path``, other sections untouched;
+    see :func:`~diffhand_mm.utils.markdown.replace_markdown_section`."""
+    replace_markdown_section(path, title, body, BEGIN_MARK, END_MARK)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -39,6 +39,7 @@ import torch
 from diffhand_mm.apis import MeshInferencer, MeshWriter, default_intrinsics
 from diffhand_mm.apis.inputs import iterate_frames, list_sources
 from diffhand_mm.registry import MODELS
+from diffhand_mm.utils.markdown import replace_markdown_section
 
 SECTION_TITLE = '## Inferencer end to end'
 BEGIN_MARK = '<!-- benchmark_inferencer.py output: begin -->'
@@ -201,30 +202,12 @@ def markdown(args: argparse.Namespace, timings: Dict[str, float], command: str) 
 
 
 def replace_section(path: str, body: str) -> None:
-    """Put ``body`` under this benchmark's title in ``path``, other sections untouched.
-
-    The section runs from its title to the next ``## `` title. The body goes between
-    ``BEGIN_MARK`` / ``END_MARK``; when they exist only the text between them is replaced (so
-    notes written around the table survive a rerun), else the section is replaced, or appended.
-    """
-    text = open(path).read() if osp.isfile(path) else '# Benchmarks\n'
-    lines = text.rstrip('\n').split('\n')
-    generated = [BEGIN_MARK, body.rstrip('\n'), END_MARK]
-    if SECTION_TITLE in lines:
-        start = lines.index(SECTION_TITLE)
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith('## ')),
-                   len(lines))
-        section = lines[start:end]
-        if BEGIN_MARK in section and END_MARK in section:
-            first, last = section.index(BEGIN_MARK), section.index(END_MARK)
-            section = section[:first] + generated + section[last + 1:]
-        else:
-            section = [SECTION_TITLE, ''] + generated + ['']
-        lines = lines[:start] + section + lines[end:]
-    else:
-        lines += ['', SECTION_TITLE, ''] + generated
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+    """Put ``body`` into this script's section of ``path``; see
+    :func:`~diffhand_mm.utils.markdown.replace_markdown_section`."""
+    if not osp.isfile(path):
+        with open(path, 'w') as f:
+            f.write('# Benchmarks\n')
+    replace_markdown_section(path, SECTION_TITLE, body, BEGIN_MARK, END_MARK)
 
 
 def main(argv=None) -> Dict[str, float]:

@@ -1,0 +1,25 @@
+"""replace_markdown_section: generated parts replaced, hand-written text kept."""
+from diffhand_mm.utils.markdown import replace_markdown_section
+
+BEGIN, END = '<!-- gen: begin -->', '<!-- gen: end -->'
+
+
+def test_appends_then_replaces_only_the_generated_part(tmp_path):
+    path = tmp_path / 'doc.md'
+    path.write_text('# Doc\n\n## Other\n\nkeep me\n')
+    replace_markdown_section(str(path), '## Speed', 'table v1', BEGIN, END)
+    text = path.read_text()
+    assert text == f'# Doc\n\n## Other\n\nkeep me\n\n## Speed\n\n{BEGIN}\ntable v1\n{END}\n'
+
+    path.write_text(text.replace(BEGIN, 'notes above\n' + BEGIN) + '\n## Later\n\nalso kept\n')
+    replace_markdown_section(str(path), '## Speed', 'table v2', BEGIN, END)
+    text = path.read_text()
+    assert f'notes above\n{BEGIN}\ntable v2\n{END}' in text
+    assert 'table v1' not in text
+    assert 'keep me' in text and 'also kept' in text
+
+
+def test_creates_a_missing_file(tmp_path):
+    path = tmp_path / 'new.md'
+    replace_markdown_section(str(path), '## Speed', 'body', BEGIN, END)
+    assert path.read_text() == f'## Speed\n\n{BEGIN}\nbody\n{END}\n'
