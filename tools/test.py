@@ -14,7 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
-from diffhand_mm.utils.dist import prepare_distributed
+from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,7 +68,10 @@ def main() -> None:
     cfg = merge_args(cfg, args)
     prepare_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    try:
+        runner.test()
+    finally:
+        finish_distributed()
 
 
 if __name__ == '__main__':

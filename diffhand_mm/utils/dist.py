@@ -37,3 +37,15 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
     wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
+
+
+def finish_distributed() -> None:
+    """Tear down the default process group, if any, before the process exits.
+
+    Left to interpreter shutdown, gloo's worker threads can be destroyed while still joinable
+    and a rank aborts ("terminate called without an active exception", exit code -6) after
+    its work is done, failing the whole torchrun job.
+    """
+    # No barrier: after a failure on one rank, the others must not wait for it here.
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
