@@ -28,7 +28,6 @@ class TrainTimeBudgetHook(Hook):
             raise ValueError(f'budget_seconds must be positive, got {budget_seconds}')
         self.budget_seconds = float(budget_seconds)
         self.spent_seconds = 0.0
-        self._iter_start: Optional[float] = None
         self._last_end: Optional[float] = None
 
     def before_train(self, runner) -> None:
