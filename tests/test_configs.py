@@ -26,7 +26,7 @@ def test_config_is_complete(path):
     assert cfg.default_scope == 'diffhand_mm'
     assert cfg.model.type == 'DiffHand'
     assert cfg.train_dataloader.dataset.type in {'FreiHANDDataset', 'DexYCBDataset',
-                                                 'HO3DDataset'}
+                                                 'HO3DDataset', 'SynthHandOnlineDataset'}
     assert cfg.test_evaluator.type == 'MeshMetric'
     # Offline by default: nothing downloads when a config is built.
     assert cfg.model.backbone.pretrained is False

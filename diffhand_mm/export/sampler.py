@@ -63,11 +63,11 @@ class DiffHandSampler(nn.Module):
             x0 = self.head.decoder(x, t_batch, feature_map, embedding)
             a_prev = alpha_bar[t_prev] if t_prev >= 0 else torch.ones_like(alpha_bar[0])
             x = ddim_step(x, x0, alpha_bar[t], a_prev)
-        camera = self.head.camera_head(feature_map, embedding)
+        vertices = self.head.root_relative(self.head.diffusion.denormalize(x))
+        camera = self.head.camera((feature_map, embedding), vertices)
         height, width = images.shape[2:]
         input_size = torch.tensor([[float(width), float(height)]], device=images.device)
         translation = weak_perspective_to_translation(camera, cam_K,
                                                       input_size.expand(len(images), 2))
-        vertices = self.head.root_relative(self.head.diffusion.denormalize(x))
         vertices = vertices + translation[:, None]
         return vertices, self.head.regress_joints(vertices), camera

@@ -170,7 +170,7 @@ def predict_with_tta(model, inputs: Tensor, data_samples: Sequence,
     selected = torch.stack([select_consensus_hypothesis(h)[0] for h in undone])  # (A, B, V, 3)
     vertices_rel = head.root_relative(selected.mean(0))
 
-    camera = head.camera_head(feats[0][:batch], feats[1][:batch])  # identity pass first
+    camera = head.camera((feats[0][:batch], feats[1][:batch]), vertices_rel)  # identity pass
     translation = weak_perspective_to_translation(camera, cam_K, input_size)
     vertices = vertices_rel + translation[:, None]
     joints_3d = head.regress_joints(vertices)

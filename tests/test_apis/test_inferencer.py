@@ -33,8 +33,10 @@ def test_whole_image_crop_and_outputs_in_the_original_camera(make_inferencer):
     np.testing.assert_allclose(hand.joints_2d, projected, atol=1e-3)
     assert hand.vertices.shape == (778, 3) and hand.joints.shape == (21, 3)
     assert hand.vertex_uncertainty.shape == (778,) and (hand.vertex_uncertainty >= 0).all()
-    # an untrained camera puts the wrist at the crop centre: the image centre here
-    np.testing.assert_allclose(hand.joints_2d[0], [49.5, 39.5], atol=1e-3)
+    # an untrained camera centres the hand's joint box in the crop, the image centre here (to
+    # within the difference between weak and full perspective)
+    box_centre = (hand.joints_2d.min(0) + hand.joints_2d.max(0)) / 2
+    np.testing.assert_allclose(box_centre, [49.5, 39.5], atol=1.0)
 
 
 def test_left_hand_is_the_mirror_of_the_right_hand_on_the_mirrored_image(make_inferencer):
@@ -47,10 +49,14 @@ def test_left_hand_is_the_mirror_of_the_right_hand_on_the_mirrored_image(make_in
     left = inferencer(image, bboxes=box, K=K, hand='left')[0].hands[0]
     right = inferencer(image[:, ::-1].copy(), bboxes=mirrored_box, K=mirrored_K,
                        hand='right')[0].hands[0]
-    np.testing.assert_allclose(left.vertices, right.vertices * [-1, 1, 1], atol=1e-5)
+    # Shapes agree to 1e-5 m; the root depth comes from the ratio of the box size to the
+    # joints' extent, which scales float32 rounding of the two crops up to ~1e-4 m.
+    np.testing.assert_allclose(left.vertices - left.joints[:1],
+                               (right.vertices - right.joints[:1]) * [-1, 1, 1], atol=1e-5)
+    np.testing.assert_allclose(left.vertices, right.vertices * [-1, 1, 1], atol=3e-4)
     np.testing.assert_allclose(left.joints_2d[:, 0], width - 1 - right.joints_2d[:, 0],
-                               atol=1e-3)
-    np.testing.assert_allclose(left.joints_2d[:, 1], right.joints_2d[:, 1], atol=1e-3)
+                               atol=1e-2)
+    np.testing.assert_allclose(left.joints_2d[:, 1], right.joints_2d[:, 1], atol=1e-2)
 
 
 def test_folder_batches_keep_frames_and_hands_apart(make_inferencer, tmp_path):
@@ -62,12 +68,18 @@ def test_folder_batches_keep_frames_and_hands_apart(make_inferencer, tmp_path):
     batched = make_inferencer(batch_size=4)(str(tmp_path), bboxes=boxes)
     assert [r.frame for r in batched] == ['0', '1', '2']
     assert [h.hand_index for h in batched[2].hands] == [0, 1]
-    # the wrist comes from the camera head alone (no diffusion noise): batching must not
-    # change it, so a mix-up of hands or frames would show here
+    # Where the hand is comes from the camera head's box (its mesh from diffusion noise,
+    # drawn per batch): the 2D joints' box centre follows the box to within the difference
+    # between weak and full perspective, so a mix-up of hands or frames (boxes 40 px apart)
+    # would show here, batching or not.
+    def centre(hand):
+        return (hand.joints_2d.min(0) + hand.joints_2d.max(0)) / 2
+
     for a, b in zip(one, batched):
-        for hand_a, hand_b in zip(a.hands, b.hands):
-            np.testing.assert_allclose(hand_a.joints[0], hand_b.joints[0], atol=1e-5)
-    assert not np.allclose(batched[0].hands[0].joints[0], batched[0].hands[1].joints[0])
+        for hand_a, hand_b, box in zip(a.hands, b.hands, boxes):
+            box_centre = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]
+            np.testing.assert_allclose(centre(hand_a), box_centre, atol=3.0)
+            np.testing.assert_allclose(centre(hand_b), box_centre, atol=3.0)
 
 
 def test_video_frames_are_read_in_order(make_inferencer, tmp_path):
@@ -124,6 +136,11 @@ def test_tta_keeps_the_unaugmented_translation(make_inferencer):
     plain = make_inferencer()(image, bboxes=box)[0].hands[0]
     augmented = make_inferencer(tta=dict(rotations=[0, 20], scales=[1.0, 1.2]))(
         image, bboxes=box)[0].hands[0]
-    # the wrist is the un-augmented camera's root; the shape is an average of 4 passes
-    np.testing.assert_allclose(augmented.joints[0], plain.joints[0], atol=1e-5)
+    # the hand box is the un-augmented pass's (the 2D joints fill it, to within weak vs full
+    # perspective); the shape is an average of 4 passes
+    def box(hand):
+        low, high = hand.joints_2d.min(0), hand.joints_2d.max(0)
+        return np.concatenate([(low + high) / 2, [(high - low).max() / 2]])
+
+    np.testing.assert_allclose(box(augmented), box(plain), atol=3.0)
     assert np.abs(augmented.vertices - plain.vertices).max() > 1e-4

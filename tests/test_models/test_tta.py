@@ -111,7 +111,7 @@ def _install_orientation_oracle(model, fill):
 
     class FixedCamera(torch.nn.Module):  # the oracle has no feature map to read a camera from
 
-        def forward(self, feature_map, embedding):
+        def forward(self, feature_map, embedding, joints):
             return torch.tensor([[8.0, 0.0, 0.0]]).expand(len(embedding), 3)
 
     model.extract_feat = extract_feat

@@ -56,12 +56,16 @@ def test_demo_writes_meshes_json_and_pictures_with_the_checkpoint(config_and_che
     assert saved['hand_side'] == 'left' and saved['box'] == [10, 5, 70, 65]
     assert saved['K'] == [[110, 0, 40], [0, 110, 30], [0, 0, 1]]
     assert len(saved['vertex_uncertainty']) == 778
-    # the loaded weights place the wrist: the camera of the saved model, mirrored for a left
-    # hand, decides the root depth (T_z = 2 fx / (s W) with the crop's fx)
-    scale = float(model.head.camera_head.scale_prior * torch.exp(
+    # the loaded weights place the wrist: the saved model's hand box (half side h) around the
+    # joints gives the scale s = h / (joints' half side), which decides the root depth
+    # T_z = 2 fx / (s W) with the crop's fx (mirroring a left hand changes neither)
+    half_side = float(model.head.camera_head.box_prior * torch.exp(
         model.head.camera_head.mlp[-1].bias[0]))
+    joints = np.array(saved['joints'])
+    joints_rel = joints - joints[:1]
+    scale = half_side / ((joints_rel[:, :2].max(0) - joints_rel[:, :2].min(0)) / 2).max()
     crop_fx = 110 * 64 / (60 * 1.3)
-    assert abs(saved['joints'][0][2] - 2 * crop_fx / (scale * 64)) < 1e-4
+    assert abs(joints[0][2] - 2 * crop_fx / (scale * 64)) < 1e-4
 
 
 def test_export_tool_writes_a_torchscript_that_matches_eager(config_and_checkpoint, tmp_path):

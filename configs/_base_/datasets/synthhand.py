@@ -7,14 +7,17 @@ input_size = (128, 128)
 
 train_pipeline = [
     dict(type='LoadHandImage'),
-    dict(type='HandCrop', input_size=input_size, padding=1.3, shift_jitter=0.05, scale_jitter=0.15),
+    # Wider than FreiHAND-style crops (1.3 +- 15%): side 1.6 x the box +- 30%, centre moved by up
+    # to 20% of the side, so that the model also finds the hand in whole images (the quick
+    # start's demo: there the box is 0.45-0.85 of the image side, up to 0.29 off-centre).
+    dict(type='HandCrop', input_size=input_size, padding=1.6, shift_jitter=0.2, scale_jitter=0.3),
     dict(type='HandRandomRotate', max_angle_deg=45.0, prob=0.5),
     dict(type='HandColorJitter', brightness=0.2, contrast=0.2, saturation=0.2),
     dict(type='PackHandInputs'),
 ]
 test_pipeline = [
     dict(type='LoadHandImage'),
-    dict(type='HandCrop', input_size=input_size, padding=1.3),
+    dict(type='HandCrop', input_size=input_size, padding=1.6),
     dict(type='PackHandInputs'),
 ]
 

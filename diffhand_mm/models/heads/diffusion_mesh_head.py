@@ -14,8 +14,9 @@ from torch import Tensor, nn
 
 from diffhand_mm.models.diffusion import VertexDiffusion
 from diffhand_mm.registry import MODELS
-from .camera import (WeakPerspectiveCameraHead, perspective_project, pixels_to_normalized,
-                     weak_perspective_project, weak_perspective_to_translation)
+from .camera import (WeakPerspectiveCameraHead, box_to_camera, perspective_project,
+                     pixels_to_normalized, weak_perspective_project,
+                     weak_perspective_to_translation)
 from .hypotheses import select_consensus_hypothesis
 from .sample_fields import stack_crop_intrinsics, stack_gt_field, stack_input_sizes
 
@@ -49,14 +50,14 @@ class DiffusionMeshHead(BaseModule):
         sampling_steps: DDIM steps at test time (paper: 10); ``test_cfg`` overrides.
         eta: DDIM stochasticity at test time; ``test_cfg`` overrides.
         num_hypotheses: Samples per image at test time; ``test_cfg`` overrides.
-        camera_scale_prior: Initial weak-perspective scale (see ``WeakPerspectiveCameraHead``).
+        camera_box_prior: Initial half side of the hand's box in normalised crop units (see
+            ``WeakPerspectiveCameraHead``).
         loss_x0, loss_vertex, loss_joint, loss_joint_2d, loss_normal: Loss configs.
         loss_camera: Camera loss config, or None to train the camera through
-            ``loss_joint_2d`` alone. It projects the *ground-truth* root-relative joints with
-            the predicted camera: ``loss_joint_2d`` projects the predicted joints, which under
-            diffusion are poor at high noise levels, and minimising it alone biases the
-            weak-perspective scale low (the projected cloud shrinks towards its centre), which
-            showed as ~1 m depth errors and small overlays in our first runs.
+            ``loss_joint_2d`` alone. It places the *ground-truth* root-relative joints in the
+            predicted hand box and compares them with the 2D labels, so it trains the box
+            alone: ``loss_joint_2d`` uses the predicted joints, which under diffusion are poor
+            at high noise levels.
         init_cfg: MMEngine init config.
     """
 
@@ -71,7 +72,7 @@ class DiffusionMeshHead(BaseModule):
                  sampling_steps: int = 10,
                  eta: float = 0.0,
                  num_hypotheses: int = 1,
-                 camera_scale_prior: float = 8.0,
+                 camera_box_prior: float = 0.5,
                  loss_x0: dict = dict(type='X0MSELoss', loss_weight=1.0),
                  loss_vertex: dict = dict(type='VertexL1Loss', loss_weight=1.0),
                  loss_joint: dict = dict(type='JointL1Loss', loss_weight=1.0),
@@ -98,7 +99,7 @@ class DiffusionMeshHead(BaseModule):
         self.decoder = MODELS.build(dict(decoder, template_vertices=template,
                                          in_channels=in_channels, embed_dim=embed_dim))
         self.camera_head = WeakPerspectiveCameraHead(embed_dim, feature_channels=in_channels,
-                                                     scale_prior=camera_scale_prior)
+                                                     box_prior=camera_box_prior)
         self.loss_x0 = MODELS.build(loss_x0)
         self.loss_vertex = MODELS.build(loss_vertex)
         self.loss_joint = MODELS.build(loss_joint)
@@ -149,13 +150,20 @@ class DiffusionMeshHead(BaseModule):
                 self.eta if eta is None else eta, generator)
         return self.diffusion.denormalize(x0).reshape(batch, num_hypotheses, self.num_vertices, 3)
 
+    def camera(self, feats: Features, vertices_rel: Tensor) -> Tensor:
+        """Weak-perspective cameras (B, 3) = (s, t_x, t_y) for root-relative vertices (B, V, 3)
+        metres: the predicted hand box, matched by the box of their regressed joints."""
+        joints = self.regress_joints(vertices_rel)
+        return self.camera_head(*feats, joints - joints[:, :1])
+
     def forward(self, feats: Features) -> Tuple[Tensor, Tensor]:
         """One sample per image with the head's settings.
 
         Returns:
             tuple: root-relative vertices (B, V, 3) metres and cameras (B, 3) = (s, t_x, t_y).
         """
-        return self.sample_vertices(feats)[:, 0], self.camera_head(*feats)
+        vertices_rel = self.sample_vertices(feats)[:, 0]
+        return vertices_rel, self.camera(feats, vertices_rel)
 
     def loss(self, feats: Features, batch_data_samples: Sequence,
              train_cfg: Optional[dict] = None) -> Dict[str, Tensor]:
@@ -192,19 +200,22 @@ class DiffusionMeshHead(BaseModule):
         joints_pred = self.regress_joints(self.diffusion.denormalize(x0_pred))
         joints_pred = joints_pred - joints_pred[:, :1]
         joints_gt = joints_3d - joints_3d[:, :1]
-        camera = self.camera_head(feature_map, embedding)
+        box = self.camera_head.predict_box(feature_map, embedding)
         joints_2d_normalized = pixels_to_normalized(joints_2d, input_size)
         losses = dict(
             loss_x0=self.loss_x0(x0_pred, x0, has_vertices),
             loss_vertex=self.loss_vertex(x0_pred, x0, has_vertices),
             loss_joint=self.loss_joint(self.diffusion.normalize(joints_pred),
                                        self.diffusion.normalize(joints_gt)),
-            loss_joint_2d=self.loss_joint_2d(weak_perspective_project(joints_pred, camera),
-                                             joints_2d_normalized),
+            # As at test time: the predicted joints placed in the predicted box.
+            loss_joint_2d=self.loss_joint_2d(
+                weak_perspective_project(joints_pred, box_to_camera(box, joints_pred)),
+                joints_2d_normalized),
             loss_normal=self.loss_normal(x0_pred, x0, self.faces, has_vertices))
         if self.loss_camera is not None:
             losses['loss_camera'] = self.loss_camera(
-                weak_perspective_project(joints_gt, camera), joints_2d_normalized)
+                weak_perspective_project(joints_gt, box_to_camera(box, joints_gt)),
+                joints_2d_normalized)
         return losses
 
     @torch.no_grad()
@@ -237,7 +248,7 @@ class DiffusionMeshHead(BaseModule):
         else:
             vertices_rel = hypotheses[:, 0]
         device = vertices_rel.device
-        camera = self.camera_head(*feats)
+        camera = self.camera(feats, vertices_rel)
         cam_K = stack_crop_intrinsics(batch_data_samples, device)
         translation = weak_perspective_to_translation(
             camera, cam_K, stack_input_sizes(batch_data_samples, device))

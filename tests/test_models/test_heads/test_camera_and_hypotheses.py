@@ -52,8 +52,55 @@ def test_camera_head_sees_where_the_hand_is_in_the_feature_map():
     left = torch.zeros(1, 4, 8, 8)
     left[..., 2:4, 1:3] = 1.0  # a blob of activation on the left...
     right = left.flip(-1)       # ...and the same blob on the right: same global average
-    camera_left, camera_right = head(left, embedding), head(right, embedding)
-    assert not torch.allclose(camera_left[:, 1:], camera_right[:, 1:], atol=1e-4)
+    box_left, box_right = head.predict_box(left, embedding), head.predict_box(right, embedding)
+    assert not torch.allclose(box_left[:, 1:], box_right[:, 1:], atol=1e-4)
     # Without the feature map (embedding only) the two would be indistinguishable.
     blind = WeakPerspectiveCameraHead(embed_dim=8, feature_channels=None)
-    torch.testing.assert_close(blind(left, embedding), blind(right, embedding))
+    torch.testing.assert_close(blind.predict_box(left, embedding),
+                               blind.predict_box(right, embedding))
+
+
+def _random_joints(batch=3, seed=0):
+    joints = torch.randn(batch, 21, 3, generator=torch.Generator().manual_seed(seed)) * 0.04
+    return joints - joints[:, :1]  # root-relative, metres
+
+
+def test_box_to_camera_puts_the_projected_joints_box_exactly_on_the_box():
+    from diffhand_mm.models.heads import box_to_camera
+    joints = _random_joints()
+    box = torch.tensor([[0.5, 0.1, -0.2], [0.3, -0.4, 0.0], [0.8, 0.0, 0.3]])
+    projected = weak_perspective_project(joints, box_to_camera(box, joints))
+    low, high = projected.amin(1), projected.amax(1)
+    torch.testing.assert_close((low + high) / 2, box[:, 1:])
+    torch.testing.assert_close(((high - low) / 2).amax(-1), box[:, 0])
+    # the root lands where the joints' shape puts it inside the box, not at the box centre
+    assert not torch.allclose(projected[:, 0], box[:, 1:], atol=1e-3)
+
+
+def test_box_camera_recovers_the_pinhole_root_from_the_true_box():
+    """The true 2D box of perspective-projected joints gives back the root position."""
+    from diffhand_mm.models.heads import box_to_camera
+    joints = _random_joints(1)
+    root = torch.tensor([[0.03, -0.02, 0.8]])
+    W = 128.0
+    K = torch.tensor([[[600.0, 0, 63.5], [0, 600.0, 63.5], [0, 0, 1]]])
+    size = torch.tensor([[W, W]])
+    uv = pixels_to_normalized(perspective_project(joints + root[:, None], K), size)
+    low, high = uv.amin(1), uv.amax(1)
+    box = torch.cat([((high - low) / 2).amax(-1, keepdim=True), (low + high) / 2], dim=1)
+    estimate = weak_perspective_to_translation(box_to_camera(box, joints), K, size)
+    # weak perspective: depth within a few per cent of 0.8 m, x/y within millimetres
+    assert abs(estimate[0, 2] - 0.8) < 0.03
+    assert (estimate[0, :2] - root[0, :2]).abs().max() < 0.003
+
+
+def test_untrained_camera_head_predicts_the_prior_box_centred():
+    from diffhand_mm.models.heads import WeakPerspectiveCameraHead
+    head = WeakPerspectiveCameraHead(embed_dim=8, feature_channels=4, box_prior=0.45)
+    box = head.predict_box(torch.randn(2, 4, 6, 6), torch.randn(2, 8))
+    torch.testing.assert_close(box, torch.tensor([[0.45, 0.0, 0.0]] * 2))
+    joints = _random_joints(2)
+    camera = head(torch.randn(2, 4, 6, 6), torch.randn(2, 8), joints)
+    projected = weak_perspective_project(joints, camera)
+    torch.testing.assert_close(((projected.amax(1) - projected.amin(1)) / 2).amax(-1),
+                               torch.tensor([0.45, 0.45]))

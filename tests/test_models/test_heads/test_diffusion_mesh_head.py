@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from diffhand_mm.models.heads import DiffusionMeshHead, perspective_project
+from diffhand_mm.models.heads import (DiffusionMeshHead, perspective_project,
+                                      weak_perspective_project)
 from diffhand_mm.registry import MODELS
 from tests.test_models.test_heads.stand_ins import make_data_samples, small_head_cfg
 
@@ -39,8 +40,9 @@ def test_camera_loss_projects_ground_truth_joints_and_trains_only_the_camera_pat
     joints = stack_gt_field(samples, 'joints_3d', torch.device('cpu'))
     uv = pixels_to_normalized(stack_gt_field(samples, 'joints_2d', torch.device('cpu')),
                               stack_input_sizes(samples, torch.device('cpu')))
-    camera = head.camera_head(*feats)
-    expected = (weak_perspective_project(joints - joints[:, :1], camera) - uv).abs().mean()
+    joints = joints - joints[:, :1]
+    camera = head.camera_head(*feats, joints)  # the predicted box, matched by the GT joints
+    expected = (weak_perspective_project(joints, camera) - uv).abs().mean()
     torch.testing.assert_close(losses['loss_camera'], expected * head.loss_camera.loss_weight)
 
     head.zero_grad()
@@ -83,9 +85,14 @@ def test_predict_outputs_are_consistent_in_the_camera_frame():
     K = torch.as_tensor(samples[0].metainfo['cam_K'])[None]
     torch.testing.assert_close(pred.joints_2d, perspective_project(pred.joints_3d, K))
     torch.testing.assert_close(pred.joints_3d, head.regress_joints(pred.vertices))
-    # untrained camera: s = 8, root at the crop centre -> T = (0, 0, 2 fx / (s W))
-    torch.testing.assert_close(pred.joints_3d[0, 0], torch.tensor([0.0, 0.0, 2 * 150 / (8 * 64)]),
-                               atol=1e-5, rtol=0)
+    # untrained camera: the prior box (half side 0.5, centred) around the predicted joints,
+    # and the root depth of a pinhole camera with that scale, T_z = 2 fx / (s W)
+    joints_rel = pred.joints_3d - pred.joints_3d[:, :1]
+    projected = weak_perspective_project(joints_rel, pred.camera)
+    low, high = projected.amin(1), projected.amax(1)
+    torch.testing.assert_close((low + high) / 2, torch.zeros(1, 2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(((high - low) / 2).amax(-1), torch.tensor([0.5]))
+    torch.testing.assert_close(pred.joints_3d[0, 0, 2], 2 * 150 / (pred.camera[0, 0] * 64))
 
 
 def test_multi_hypothesis_shares_features_and_reports_uncertainty():
