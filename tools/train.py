@@ -4,6 +4,7 @@ Example:
     python tools/train.py configs/diffhand_tiny_synthhand.py --work-dir work_dirs/tiny
     python tools/train.py CONFIG --resume              # latest checkpoint in the work dir
     python tools/train.py CONFIG --resume ckpt.pth     # a given checkpoint
+    python tools/train.py CONFIG --time-budget 600     # 10 minutes of training, then stop
     bash tools/dist_train.sh CONFIG 2                  # 2 processes (GPUs, or gloo on CPU)
 """
 import argparse
@@ -26,6 +27,10 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or without a path from the latest checkpoint '
         'in the work dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument(
+        '--time-budget', type=float, metavar='SECONDS',
+        help='stop training after this many seconds of training iterations (validation '
+        'excluded), then validate and save the last checkpoint as at max_iters')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the actual batch size')
     parser.add_argument(
@@ -62,6 +67,13 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             raise SystemExit(f'--resume: checkpoint {args.resume!r} does not exist.')
         cfg.resume = True
         cfg.load_from = args.resume
+
+    time_budget = getattr(args, 'time_budget', None)
+    if time_budget is not None:
+        if time_budget <= 0:
+            raise SystemExit(f'--time-budget must be positive, got {time_budget}.')
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='TrainTimeBudgetHook', budget_seconds=time_budget)]
 
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)

@@ -131,6 +131,14 @@ def test_pipeline_from_config_drops_the_loader_and_adds_the_flip():
         build_test_pipeline(None, [dict(type='PackHandInputs')])
 
 
+def test_a_model_given_without_config_is_cropped_at_its_encoder_input_size(tiny_model):
+    from diffhand_mm.apis import MeshInferencer
+    inferencer = MeshInferencer(tiny_model, show_progress=False)
+    crop = next(t for t in inferencer.pipeline_cfg if t['type'] == 'HandCrop')
+    size = tiny_model.backbone.img_size
+    assert size != 224 and crop['input_size'] == (size, size)
+
+
 def test_tta_keeps_the_unaugmented_translation(make_inferencer):
     image, box = _image(), [15, 10, 75, 70]
     plain = make_inferencer()(image, bboxes=box)[0].hands[0]
