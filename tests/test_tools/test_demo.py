@@ -33,7 +33,7 @@ def config_and_checkpoint(tmp_path_factory):
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(str(config)).model)
     # a camera that is not the untrained default, so the checkpoint visibly matters
-    torch.nn.init.normal_(model.head.camera_head.mlp[-1].bias, std=0.2)
+    torch.nn.init.normal_(model.head.camera_head.box_mlp[-1].bias, std=0.2)
     checkpoint = folder / 'tiny.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), str(checkpoint))
     yield str(config), str(checkpoint), model
@@ -60,7 +60,7 @@ def test_demo_writes_meshes_json_and_pictures_with_the_checkpoint(config_and_che
     # joints gives the scale s = h / (joints' half side), which decides the root depth
     # T_z = 2 fx / (s W) with the crop's fx (mirroring a left hand changes neither)
     half_side = float(model.head.camera_head.box_prior * torch.exp(
-        model.head.camera_head.mlp[-1].bias[0]))
+        model.head.camera_head.box_mlp[-1].bias[0]))
     joints = np.array(saved['joints'])
     joints_rel = joints - joints[:1]
     scale = half_side / ((joints_rel[:, :2].max(0) - joints_rel[:, :2].min(0)) / 2).max()

@@ -127,10 +127,12 @@ class WeakPerspectiveCameraHead(nn.Module):
         self.feature_channels = feature_channels
         self.pool_size = pool_size
         in_dim = embed_dim + (feature_channels or 0) * pool_size ** 2
-        self.mlp = nn.Sequential(nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden_dim), nn.GELU(),
+        # Named box_mlp, not mlp: heads that regressed (s, t) directly had the same shapes under
+        # 'mlp', and loading one here must be reported (missing/unexpected keys), not silent.
+        self.box_mlp = nn.Sequential(nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden_dim), nn.GELU(),
                                  nn.Linear(hidden_dim, 3))
-        nn.init.zeros_(self.mlp[-1].weight)
-        nn.init.zeros_(self.mlp[-1].bias)
+        nn.init.zeros_(self.box_mlp[-1].weight)
+        nn.init.zeros_(self.box_mlp[-1].bias)
 
     def predict_box(self, feature_map: Tensor, embedding: Tensor) -> Tensor:
         """feature_map (B, C, h, w), embedding (B, D) -> box (B, 3) = (h, b_x, b_y), normalised
@@ -142,7 +144,7 @@ class WeakPerspectiveCameraHead(nn.Module):
             pooled = F.interpolate(feature_map, size=(self.pool_size, self.pool_size),
                                    mode='bilinear', align_corners=False).flatten(1)
             inputs = torch.cat([embedding, pooled], dim=1)
-        raw = self.mlp(inputs)
+        raw = self.box_mlp(inputs)
         return torch.cat([self.box_prior * raw[:, :1].exp(), raw[:, 1:]], dim=-1)
 
     def forward(self, feature_map: Tensor, embedding: Tensor, joints: Tensor) -> Tensor:

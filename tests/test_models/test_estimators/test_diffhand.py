@@ -34,7 +34,7 @@ def test_loss_gradients_reach_the_encoder():
     sum(losses.values()).backward()
     assert model.backbone.conv.weight.grad.abs().sum() > 0
     # the 2D loss trains the camera
-    assert model.head.camera_head.mlp[-1].weight.grad.abs().sum() > 0
+    assert model.head.camera_head.box_mlp[-1].weight.grad.abs().sum() > 0
 
 
 def test_preprocessor_normalises_and_swaps_to_rgb():

@@ -47,7 +47,7 @@ def test_camera_head_sees_where_the_hand_is_in_the_feature_map():
     from diffhand_mm.models.heads import WeakPerspectiveCameraHead
     torch.manual_seed(0)
     head = WeakPerspectiveCameraHead(embed_dim=8, feature_channels=4, pool_size=4)
-    torch.nn.init.normal_(head.mlp[-1].weight, std=0.5)
+    torch.nn.init.normal_(head.box_mlp[-1].weight, std=0.5)
     embedding = torch.randn(1, 8)
     left = torch.zeros(1, 4, 8, 8)
     left[..., 2:4, 1:3] = 1.0  # a blob of activation on the left...
@@ -104,3 +104,13 @@ def test_untrained_camera_head_predicts_the_prior_box_centred():
     projected = weak_perspective_project(joints, camera)
     torch.testing.assert_close(((projected.amax(1) - projected.amin(1)) / 2).amax(-1),
                                torch.tensor([0.45, 0.45]))
+
+
+def test_a_directly_regressed_camera_head_does_not_load_silently():
+    """Old heads (same shapes, outputs meant as (s, t)) must show up as key mismatches."""
+    from diffhand_mm.models.heads import WeakPerspectiveCameraHead
+    head = WeakPerspectiveCameraHead(embed_dim=8, feature_channels=4)
+    old_style = {k.replace('box_mlp.', 'mlp.'): v for k, v in head.state_dict().items()}
+    result = head.load_state_dict(old_style, strict=False)
+    assert result.missing_keys and all(k.startswith('box_mlp.') for k in result.missing_keys)
+    assert result.unexpected_keys and all(k.startswith('mlp.') for k in result.unexpected_keys)
