@@ -87,6 +87,12 @@ class MeshMetric(BaseMetric):
             if not self.format_only:
                 gt = sample['gt_instances']
                 result['gt_joints'] = _first_instance(gt, 'joints_3d', sample_id)
+                if not np.isfinite(result['gt_joints']).all():
+                    # HO-3D's evaluation split knows only the root: scoring it would give NaN.
+                    raise ValueError(
+                        f'MeshMetric: sample {sample_id} has unknown (non-finite) ground-truth '
+                        'joints, as in splits without public labels (HO-3D evaluation); use '
+                        'format_only=True with a submission=dict(...) for such splits')
                 if not self.skip_vertices:
                     if not _first_instance(gt, 'has_vertices', sample_id) > 0:
                         raise ValueError(

@@ -72,6 +72,13 @@ def test_missing_vertex_ground_truth_is_an_error():
         MeshMetric().process({}, [_sample(7, has_vertices=0.0)])
 
 
+def test_unknown_ground_truth_joints_are_an_error_not_a_nan_score():
+    sample = _sample(3)
+    sample['gt_instances']['joints_3d'][0, 1:] = float('nan')  # only the root known (HO-3D eval)
+    with pytest.raises(ValueError, match='sample 3 has unknown .* format_only=True'):
+        MeshMetric(mode='ho3d').process({}, [sample])
+
+
 def test_dexycb_and_ho3d_modes():
     scores = _run(MeshMetric(mode='dexycb', prefix=''), [_sample(i) for i in range(2)])
     assert scores['MPJPE'] == pytest.approx(0.0, abs=1e-6)
