@@ -16,13 +16,13 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'diffhand_tiny_synthhand.py')
 CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints', 'diffhand_tiny_synthhand.pth')
 # Measured on these 8 unseen samples (5 DDIM steps) when the checkpoint was published:
-# 23.5 mm PA-MPJPE / 23.4 mm PA-MPVPE; a random-weight model: 47.7 / 55.1 mm. The bound sits
+# 23.5 mm PA-MPJPE / 23.4 mm PA-MPVPE; a random-weight model: 47.2 / 55.1 mm. The bound sits
 # between, leaving room for platform differences but not for a broken model.
 PA_MPJPE_BOUND_MM = 35.0
 # Whole images as the crop (the quick start's demo), mean 2D joint error in image pixels on the
 # same 8 samples (224 x 224 images, hands 100-190 px): published checkpoint 28.5 px, random
 # weights 55.3 px (its prior box is centred in the image), the previous checkpoint (a directly
-# regressed camera) 53.9 px.
+# regressed camera, run with the code of its time) 54.2 px.
 WHOLE_IMAGE_2D_BOUND_PX = 42.0
 
 

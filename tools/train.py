@@ -68,17 +68,17 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    # After --cfg-options, so that a custom_hooks=... there does not drop it.
     time_budget = getattr(args, 'time_budget', None)
     if time_budget is not None:
         if time_budget <= 0:
             raise SystemExit(f'--time-budget must be positive, got {time_budget}.')
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='TrainTimeBudgetHook', budget_seconds=time_budget)]
-
-    if args.auto_scale_lr:
-        cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

@@ -202,8 +202,9 @@ class MeshInferencer:
         self.batch_size = batch_size
         self.seed = seed
         self.show_progress = show_progress
-        # A model given without its config: crop at its encoder's input size (a tiny model
-        # trained at 128 px fed 224 px crops places hands ~2x worse, measured).
+        # A model given without its config: crop at its encoder's input size (the shipped
+        # tiny model, trained at 128 px, fed 224 px crops: whole-image 2D joint error 40.2
+        # instead of 31.1 px, root depth error 260 instead of 146 mm, 16 SynthHand images).
         encoder_size = getattr(getattr(self.model, 'backbone', None), 'img_size', None)
         self.pipeline_cfg = build_test_pipeline(self.cfg, pipeline, input_size=encoder_size)
         self.pipeline = Compose([TRANSFORMS.build(t) for t in self.pipeline_cfg])

@@ -34,3 +34,9 @@ def test_time_budget_stops_the_run_and_still_saves_the_last_checkpoint(tmp_path)
 def test_time_budget_must_be_positive(tmp_path):
     with pytest.raises(SystemExit, match='--time-budget must be positive'):
         merge_args(Config.fromfile(CONFIG), _args(tmp_path, time_budget=0))
+
+
+def test_time_budget_survives_a_custom_hooks_override(tmp_path):
+    cfg = merge_args(Config.fromfile(CONFIG),
+                     _args(tmp_path, time_budget=60.0, cfg_options={'custom_hooks': []}))
+    assert cfg.custom_hooks == [dict(type='TrainTimeBudgetHook', budget_seconds=60.0)]

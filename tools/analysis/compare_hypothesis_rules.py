@@ -2,8 +2,8 @@
 
 Samples K meshes per image from a checkpoint (the encoder runs once per image) on unseen
 SynthHand samples rendered on the fly, cropped with the config's test pipeline, and reports
-root-relative PA-MPJPE / PA-MPVPE in millimetres for: the first hypothesis alone (what K = 1
-returns, same noise), the consensus hypothesis (``select_consensus_hypothesis``, what K > 1
+root-relative PA-MPJPE / PA-MPVPE in millimetres for: the first hypothesis alone (distributed
+as what K = 1 returns; not the same noise draw), the consensus hypothesis (``select_consensus_hypothesis``, what K > 1
 returns) and the per-vertex mean of the K hypotheses.
 
 Example:

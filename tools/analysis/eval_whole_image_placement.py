@@ -30,7 +30,8 @@ def whole_image_errors(model: nn.Module, num_samples: int = 8, seed: int = 1,
         model: A built DiffHand (weights loaded), used as given.
         num_samples: Images, the first ones of the stream of ``seed``.
         seed: SynthHand seed (1: never seen by the project's checkpoints).
-        steps: DDIM steps; None keeps the model's ``test_cfg``.
+        steps: DDIM steps; None keeps the model's ``test_cfg`` (a number is written into
+            ``model.test_cfg``, as :class:`MeshInferencer` does).
 
     Returns:
         dict: ``joints_2d_px`` (mean over images of the mean joint error, pixels),

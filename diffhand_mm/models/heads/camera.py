@@ -129,8 +129,8 @@ class WeakPerspectiveCameraHead(nn.Module):
         in_dim = embed_dim + (feature_channels or 0) * pool_size ** 2
         # Named box_mlp, not mlp: heads that regressed (s, t) directly had the same shapes under
         # 'mlp', and loading one here must be reported (missing/unexpected keys), not silent.
-        self.box_mlp = nn.Sequential(nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden_dim), nn.GELU(),
-                                 nn.Linear(hidden_dim, 3))
+        self.box_mlp = nn.Sequential(nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden_dim),
+                                     nn.GELU(), nn.Linear(hidden_dim, 3))
         nn.init.zeros_(self.box_mlp[-1].weight)
         nn.init.zeros_(self.box_mlp[-1].bias)
 

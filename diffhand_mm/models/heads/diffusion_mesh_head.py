@@ -162,7 +162,7 @@ class DiffusionMeshHead(BaseModule):
         Returns:
             tuple: root-relative vertices (B, V, 3) metres and cameras (B, 3) = (s, t_x, t_y).
         """
-        vertices_rel = self.sample_vertices(feats)[:, 0]
+        vertices_rel = self.root_relative(self.sample_vertices(feats)[:, 0])
         return vertices_rel, self.camera(feats, vertices_rel)
 
     def loss(self, feats: Features, batch_data_samples: Sequence,
