@@ -1,12 +1,13 @@
 """MeshMetric: hand joint and mesh errors of a test set, the benchmarks' official way."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
+from torch import nn
 
-from diffhand_mm.registry import METRICS
-from ..functional import MODES, compute_hand_report
+from diffhand_mm.registry import METRICS, MODELS
+from ..functional import MODES, compute_hand_report, dihedral_angle_errors
 from ..submission import write_dexycb_results, write_freihand_submission, write_ho3d_submission
 
 SUBMISSION_FORMATS = ('freihand', 'ho3d', 'dexycb')
@@ -24,7 +25,7 @@ def _first_instance(instances, key: str, sample_id) -> np.ndarray:
 
 @METRICS.register_module()
 class MeshMetric(BaseMetric):
-    """MPJPE, PA-MPJPE, MPVPE, PA-MPVPE (mm), F@5 / F@15 and PCK AUC of hand predictions.
+    """MPJPE, PA-MPJPE, MPVPE, PA-MPVPE (mm), F@5 / F@15, PCK AUC and roughness of hands.
 
     Reads, from each data sample (a dict made by MMEngine's evaluator from a
     ``PoseDataSample``): ``gt_instances`` with ``joints_3d`` (1, 21, 3), ``vertices``
@@ -48,6 +49,11 @@ class MeshMetric(BaseMetric):
             official evaluation list (0 .. N-1); DexYCB uses it as the toolkit's image id.
         format_only: only write ``submission`` (no ground truth is read, no metric returned),
             e.g. for HO-3D's evaluation split whose labels are hidden.
+        hand_model: The hand model (config or built) whose faces the predicted and
+            ground-truth meshes share. Given, the report adds ``roughness``: the mean
+            absolute difference of the dihedral angles of the interior edges to the ground
+            truth's, degrees (:func:`~diffhand_mm.evaluation.functional.dihedral_angle_errors`;
+            0 for a surface folded exactly like the ground truth, whatever its pose).
         collect_device: 'cpu' or 'gpu', for gathering results across ranks.
         prefix: prepended to the metric names as ``prefix/name``; default: the mode, e.g.
             ``freihand/PA-MPJPE``.
@@ -55,6 +61,7 @@ class MeshMetric(BaseMetric):
 
     def __init__(self, mode: str = 'freihand', skip_vertices: bool = False,
                  submission: Optional[dict] = None, format_only: bool = False,
+                 hand_model: Optional[Union[dict, nn.Module]] = None,
                  collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device,
                          prefix=mode if prefix is None else prefix)
@@ -72,6 +79,10 @@ class MeshMetric(BaseMetric):
         self.submission = submission
         self.format_only = format_only
         self._told_skip = False
+        self.faces = None
+        if hand_model is not None:
+            hand = hand_model if isinstance(hand_model, nn.Module) else MODELS.build(hand_model)
+            self.faces = hand.faces.detach().cpu().numpy()
         writes_vertices = submission is not None and submission['format'] != 'dexycb'
         self._needs_pred_vertices = writes_vertices or not (format_only or skip_vertices)
 
@@ -117,10 +128,14 @@ class MeshMetric(BaseMetric):
             return np.stack([r[key] for r in results])
 
         with_vertices = not self.skip_vertices
-        return compute_hand_report(
+        report = compute_hand_report(
             stack('gt_joints'), stack('pred_joints'),
             stack('gt_vertices') if with_vertices else None,
             stack('pred_vertices') if with_vertices else None, mode=self.mode)
+        if with_vertices and self.faces is not None:
+            report['roughness'] = float(np.mean(dihedral_angle_errors(
+                stack('gt_vertices'), stack('pred_vertices'), self.faces)))
+        return report
 
     def _write_submission(self, results: List[dict]) -> None:
         fmt, out_file = self.submission['format'], self.submission['out_file']

@@ -148,3 +148,24 @@ def test_through_mmengine_evaluator_with_pose_data_samples():
     evaluator.process(samples)
     scores = evaluator.evaluate(len(samples))
     assert scores['fh/MPJPE'] == pytest.approx(10.0, abs=1e-4)
+
+
+def test_roughness_with_the_hand_models_faces():
+    from diffhand_mm.hand import OpenHandModel
+    hand = OpenHandModel()
+    template = hand.v_template.float()
+    generator = torch.Generator().manual_seed(0)
+
+    def sample(sample_id, scatter):
+        noise = torch.randn(template.shape, generator=generator) * scatter
+        return {'sample_id': sample_id,
+                'gt_instances': {'joints_3d': _grid(21)[None], 'vertices': template[None],
+                                 'has_vertices': torch.tensor([1.0])},
+                'pred_instances': {'joints_3d': _grid(21)[None],
+                                   'vertices': (2 * template + 0.1 + noise)[None]}}
+
+    # a similar copy of the ground truth is not rough at all; a scattered one is
+    assert _run(MeshMetric(hand_model=hand), [sample(0, 0.0)])['freihand/roughness'] < 1e-3
+    rough = _run(MeshMetric(hand_model=dict(type='OpenHandModel')), [sample(1, 0.002)])
+    assert rough['freihand/roughness'] > 10.0
+    assert 'freihand/roughness' not in _run(MeshMetric(), [sample(2, 0.002)])

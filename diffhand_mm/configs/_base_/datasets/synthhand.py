@@ -7,6 +7,7 @@ from diffhand_mm.datasets import FreiHANDDataset
 from diffhand_mm.datasets.transforms import (HandColorJitter, HandCrop, HandRandomRotate,
                                              LoadHandImage, PackHandInputs)
 from diffhand_mm.evaluation import MeshMetric
+from diffhand_mm.hand import OpenHandModel
 
 dataset_type = FreiHANDDataset
 data_root = 'data/synthhand'
@@ -45,5 +46,7 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, split='evaluation', test_mode=True,
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type=MeshMetric, mode='freihand', prefix='mesh')
+# With the hand model's faces the metric also reports the meshes' roughness (degrees).
+val_evaluator = dict(type=MeshMetric, mode='freihand', prefix='mesh',
+                     hand_model=dict(type=OpenHandModel))
 test_evaluator = val_evaluator
