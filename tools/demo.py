@@ -34,6 +34,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--tta', action='store_true',
                         help='test-time augmentation: rotations -15/0/15 deg x scales 0.9/1/1.1')
     parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--uncertainty-range', type=float, nargs=2, metavar=('LOW', 'HIGH'),
+                        help='fixed colour scale of the uncertainty map, millimetres (default: '
+                        "each picture's own range, written on it)")
     parser.add_argument('--ply', action='store_true', help='write .ply instead of .obj')
     parser.add_argument('--no-side-view', action='store_true')
     parser.add_argument('--device', default='cpu')
@@ -50,8 +53,12 @@ def main(argv=None) -> None:
     inferencer = MeshInferencer(args.config, args.checkpoint, device=args.device,
                                 num_hypotheses=args.hypotheses, sampling_steps=args.steps,
                                 tta=args.tta, batch_size=args.batch_size, seed=args.seed)
+    uncertainty_range = None
+    if args.uncertainty_range is not None:
+        uncertainty_range = tuple(v / 1000 for v in args.uncertainty_range)
     writer = MeshWriter(args.out_dir, inferencer.faces, mesh_format='ply' if args.ply else 'obj',
-                        save_side_view=not args.no_side_view)
+                        save_side_view=not args.no_side_view,
+                        uncertainty_range=uncertainty_range)
     results = inferencer(args.input, bboxes=args.bbox, K=K, hand=args.hand, writer=writer)
     hands = sum(len(r.hands) for r in results)
     print(f'{len(results)} frame(s), {hands} hand(s); {len(writer.written)} files in '

@@ -4,10 +4,10 @@ from .inferencer import (FrameResult, HandPrediction, MeshInferencer, build_test
                          default_intrinsics, init_model)
 from .inputs import Frame, list_sources
 from .writer import (MeshWriter, render_hands, render_side_views, uncertainty_colors,
-                     write_obj, write_ply)
+                     uncertainty_scale, write_obj, write_ply)
 
 __all__ = [
     'Frame', 'FrameResult', 'HandPrediction', 'MeshInferencer', 'MeshWriter',
     'build_test_pipeline', 'default_intrinsics', 'init_model', 'list_sources', 'render_hands',
-    'render_side_views', 'uncertainty_colors', 'write_obj', 'write_ply'
+    'render_side_views', 'uncertainty_colors', 'uncertainty_scale', 'write_obj', 'write_ply'
 ]

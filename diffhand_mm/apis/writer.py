@@ -8,7 +8,7 @@ For a video ``clip.mp4``: ``clip/clip_000012_hand0.obj`` / ``.json`` per frame a
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -17,8 +17,15 @@ from diffhand_mm.render import overlay_mesh, render_mesh, rotate_about_centroid
 from .inferencer import FrameResult, HandPrediction
 from .inputs import video_fps
 
-#: Uncertainty (metres) drawn at the hot end of the colour map by default.
-DEFAULT_UNCERTAINTY_RANGE = 0.02
+#: Percentiles of a frame's vertex uncertainties drawn at the cold and hot ends of the colour
+#: map when no fixed range is given: the scale follows the data, robust to a few outliers.
+SCALE_PERCENTILES = (5.0, 95.0)
+#: Narrowest colour scale (metres): a nearly uniform uncertainty stays nearly one colour.
+MIN_SCALE_WIDTH = 0.001
+
+#: An uncertainty colour scale: (low, high) metres, or a single high with low 0, or None for
+#: the data's own range (:func:`uncertainty_scale`).
+UncertaintyRange = Optional[Union[float, Tuple[float, float]]]
 
 
 def oriented_faces(faces: np.ndarray, hand_side: str) -> np.ndarray:
@@ -51,24 +58,70 @@ def write_ply(path: str, vertices: np.ndarray, faces: np.ndarray) -> None:
         f.write(('3 %d %d %d\n' * len(faces)) % tuple(np.ravel(faces)))
 
 
-def uncertainty_colors(uncertainty: np.ndarray,
-                       value_range: float = DEFAULT_UNCERTAINTY_RANGE) -> np.ndarray:
-    """Per-vertex colours (V, 3) RGB in [0, 1]: OpenCV's JET map, blue at 0 m, red at
-    ``value_range`` metres and above (a fixed scale, so pictures can be compared)."""
-    levels = np.clip(np.asarray(uncertainty) / value_range, 0.0, 1.0)
+def uncertainty_scale(uncertainties: Sequence[np.ndarray],
+                      value_range: UncertaintyRange = None) -> Tuple[float, float]:
+    """The (low, high) metres of the heat map's colour scale.
+
+    Args:
+        uncertainties: Per-vertex uncertainties (metres) of the hands drawn together.
+        value_range: A fixed scale, (low, high) or a high with low 0, so that pictures can be
+            compared; None: the data's own range, the :data:`SCALE_PERCENTILES` of all
+            values, at least :data:`MIN_SCALE_WIDTH` wide.
+    """
+    if value_range is not None:
+        low, high = (0.0, value_range) if np.isscalar(value_range) else value_range
+        if not high > low:
+            raise ValueError(f'uncertainty range must have high > low, got {value_range}')
+        return float(low), float(high)
+    values = np.concatenate([np.ravel(u) for u in uncertainties])
+    low, high = np.percentile(values, SCALE_PERCENTILES)
+    centre = (low + high) / 2
+    half = max(high - low, MIN_SCALE_WIDTH) / 2
+    return float(max(centre - half, 0.0)), float(max(centre - half, 0.0) + 2 * half)
+
+
+def uncertainty_colors(uncertainty: np.ndarray, scale: Tuple[float, float]) -> np.ndarray:
+    """Per-vertex colours (V, 3) RGB in [0, 1]: OpenCV's JET map, blue at ``scale[0]`` metres
+    and below, red at ``scale[1]`` and above."""
+    low, high = scale
+    levels = np.clip((np.asarray(uncertainty) - low) / (high - low), 0.0, 1.0)
     bgr = cv2.applyColorMap(np.round(levels * 255).astype(np.uint8)[:, None], cv2.COLORMAP_JET)
     return bgr[:, 0, ::-1].astype(np.float32) / 255.0
 
 
+def draw_uncertainty_legend(image: np.ndarray, scale: Tuple[float, float],
+                            label: str = 'spread') -> None:
+    """Draw the colour bar of ``scale`` (metres) with its ends in millimetres, top left of a
+    BGR uint8 image, in place: ``[bar] 12-48 mm spread``."""
+    bar_width, bar_height, x, y = 40, 7, 4, 4
+    ramp = np.linspace(0, 255, bar_width).round().astype(np.uint8)[None]
+    bar = cv2.applyColorMap(np.repeat(ramp, bar_height, axis=0), cv2.COLORMAP_JET)
+    height, width = image.shape[:2]
+    bar = bar[:max(min(bar_height, height - y), 0), :max(min(bar_width, width - x), 0)]
+    image[y:y + bar.shape[0], x:x + bar.shape[1]] = bar
+    text = f'{scale[0] * 1000:.0f}-{scale[1] * 1000:.0f} mm {label}'
+    for color, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):  # outlined, readable
+        cv2.putText(image, text, (x + bar_width + 4, y + bar_height), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.35, color, thickness, cv2.LINE_AA)
+
+
+def _frame_scale(hands: Sequence[HandPrediction],
+                 uncertainty_range: UncertaintyRange) -> Optional[Tuple[float, float]]:
+    """The frame's colour scale, or None when a hand has no uncertainty (plain meshes)."""
+    if not hands or any(h.vertex_uncertainty is None for h in hands):
+        return None
+    return uncertainty_scale([h.vertex_uncertainty for h in hands], uncertainty_range)
+
+
 def _combined_mesh(hands: Sequence[HandPrediction], faces: np.ndarray,
-                   vertices: Sequence[np.ndarray], uncertainty_range: float
+                   vertices: Sequence[np.ndarray], scale: Optional[Tuple[float, float]]
                    ) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
     """All hands of a frame as one mesh, so the z-buffer sorts hands against each other."""
     offsets = np.cumsum([0] + [len(v) for v in vertices[:-1]])
     all_faces = np.concatenate([faces + o for o in offsets])
     colors = None
-    if all(h.vertex_uncertainty is not None for h in hands):
-        colors = np.concatenate([uncertainty_colors(h.vertex_uncertainty, uncertainty_range)
+    if scale is not None:
+        colors = np.concatenate([uncertainty_colors(h.vertex_uncertainty, scale)
                                  for h in hands])
     return np.concatenate(vertices), all_faces, colors
 
@@ -113,39 +166,47 @@ def _draw_mesh(canvas: np.ndarray, vertices: np.ndarray, faces: np.ndarray, K: n
 
 
 def render_hands(image: np.ndarray, hands: Sequence[HandPrediction], faces: np.ndarray,
-                 uncertainty_range: float = DEFAULT_UNCERTAINTY_RANGE,
+                 uncertainty_range: UncertaintyRange = None,
                  alpha: float = 0.8) -> Tuple[np.ndarray, np.ndarray]:
     """Draw the predicted meshes on the image with its intrinsics.
+
+    Hands with a ``vertex_uncertainty`` are coloured by it (blue: certain, red: uncertain) on
+    the scale of :func:`uncertainty_scale`, which is drawn with its ends in millimetres.
 
     Args:
         image: (H, W, 3) uint8 BGR, the original frame.
         hands: Predictions of this frame (camera-frame vertices, shared K).
         faces: (F, 3) template faces.
-        uncertainty_range: Metres at the hot end of the heat map (hands with uncertainty).
+        uncertainty_range: The heat map's fixed scale in metres, or None for the frame's own
+            range (:func:`uncertainty_scale`).
         alpha: Mesh opacity.
 
     Returns:
         tuple: the overlay (H, W, 3) uint8 BGR and the mesh mask (H, W) bool.
     """
+    scale = _frame_scale(hands, uncertainty_range)
     vertices, all_faces, colors = _combined_mesh(hands, faces, [h.vertices for h in hands],
-                                                 uncertainty_range)
+                                                 scale)
     overlay = image.copy()
     mask = _draw_mesh(overlay, vertices, all_faces, hands[0].K, colors, alpha)
-    if colors is not None:
-        cv2.putText(overlay, f'uncertainty 0-{uncertainty_range * 1000:.0f} mm', (4, 14),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+    if scale is not None:
+        draw_uncertainty_legend(overlay, scale)
     return overlay, mask
 
 
 def render_side_views(image_size: Tuple[int, int], hands: Sequence[HandPrediction],
                       faces: np.ndarray, angle_deg: float = 90.0,
-                      uncertainty_range: float = DEFAULT_UNCERTAINTY_RANGE) -> np.ndarray:
+                      uncertainty_range: UncertaintyRange = None) -> np.ndarray:
     """Each hand turned by ``angle_deg`` about the camera's y axis through its own centroid,
-    drawn by the same camera on a dark background: (H, W, 3) uint8 BGR."""
+    drawn by the same camera on a dark background: (H, W, 3) uint8 BGR; uncertainty colours
+    and legend as :func:`render_hands`."""
+    scale = _frame_scale(hands, uncertainty_range)
     turned = [rotate_about_centroid(h.vertices[None], angle_deg)[0] for h in hands]
-    vertices, all_faces, colors = _combined_mesh(hands, faces, turned, uncertainty_range)
+    vertices, all_faces, colors = _combined_mesh(hands, faces, turned, scale)
     canvas = np.full(tuple(image_size) + (3,), 32, np.uint8)
     _draw_mesh(canvas, vertices, all_faces, hands[0].K, colors, alpha=1.0)
+    if scale is not None:
+        draw_uncertainty_legend(canvas, scale)
     return canvas
 
 
@@ -159,12 +220,13 @@ class MeshWriter:
         save_json: Write the per-hand JSON (vertices, joints, joints_2d, K, box...).
         save_overlay: Draw the meshes on the image (pictures; a video for video input).
         save_side_view: Render a side view per picture (not for videos).
-        uncertainty_range: Metres at the hot end of the uncertainty heat map.
+        uncertainty_range: The heat map's fixed scale in metres ((low, high) or high), or
+            None for each frame's own range, stated on the picture.
     """
 
     def __init__(self, out_dir: str, faces: np.ndarray, mesh_format: Optional[str] = 'obj',
                  save_json: bool = True, save_overlay: bool = True, save_side_view: bool = True,
-                 uncertainty_range: float = DEFAULT_UNCERTAINTY_RANGE) -> None:
+                 uncertainty_range: UncertaintyRange = None) -> None:
         if mesh_format not in ('obj', 'ply', None):
             raise ValueError(f"MeshWriter: mesh_format must be 'obj', 'ply' or None, got "
                              f'{mesh_format!r}.')

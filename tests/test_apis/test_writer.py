@@ -7,7 +7,7 @@ import pytest
 
 from diffhand_mm.apis import (HandPrediction, MeshWriter, render_hands, uncertainty_colors,
                               write_obj)
-from diffhand_mm.apis.writer import oriented_faces
+from diffhand_mm.apis.writer import SCALE_PERCENTILES, oriented_faces, uncertainty_scale
 from diffhand_mm.hand import OpenHandModel
 from diffhand_mm.render import overlay_mesh, render_mesh
 
@@ -78,7 +78,7 @@ def test_left_meshes_are_written_with_outward_winding(open_hand, tmp_path):
 
 
 def test_uncertainty_heat_map_runs_from_blue_to_red(open_hand):
-    colors = uncertainty_colors(np.array([0.0, 0.01, 0.02, 0.5]), value_range=0.02)
+    colors = uncertainty_colors(np.array([0.0, 0.01, 0.02, 0.5]), scale=(0.0, 0.02))
     assert colors[0, 2] > 0.4 and colors[0, 0] == 0  # blue
     assert colors[2, 0] > 0.4 and colors[2, 2] == 0  # red
     np.testing.assert_array_equal(colors[2], colors[3])  # clipped at the range
@@ -86,11 +86,40 @@ def test_uncertainty_heat_map_runs_from_blue_to_red(open_hand):
     vertices = template - template.mean(0) + [0.0, 0.0, 0.5]
     image = np.zeros((80, 96, 3), np.uint8)
     calm, mask = render_hands(image, [_prediction(vertices, uncertainty=np.zeros(778))],
-                              faces)
-    wild, _ = render_hands(image, [_prediction(vertices, uncertainty=np.ones(778))], faces)
-    mask[:20] = False  # the legend text
+                              faces, uncertainty_range=0.02)
+    wild, _ = render_hands(image, [_prediction(vertices, uncertainty=np.ones(778))], faces,
+                           uncertainty_range=0.02)
+    mask[:14] = False  # the legend
     calm_bgr, wild_bgr = calm[mask].mean(0), wild[mask].mean(0)
     assert calm_bgr[0] > 2 * calm_bgr[2] and wild_bgr[2] > 2 * wild_bgr[0]
+
+
+def test_the_default_scale_follows_the_data_and_is_stated(open_hand):
+    """Uncertainties far above any fixed range still show where the model is less sure."""
+    values = np.linspace(0.030, 0.060, 101)
+    np.testing.assert_allclose(uncertainty_scale([values[:50], values[50:]]),
+                               np.percentile(values, SCALE_PERCENTILES))
+    assert uncertainty_scale([np.full(5, 0.04)]) == pytest.approx((0.0395, 0.0405))
+    assert uncertainty_scale([values], 0.02) == (0.0, 0.02)
+    with pytest.raises(ValueError, match='high > low'):
+        uncertainty_scale([values], (0.02, 0.01))
+    template, faces = open_hand
+    vertices = template - template.mean(0) + [0.0, 0.0, 1.0]  # far: clear of the legend
+    # 30-60 mm, growing from the left of the hand to its right
+    x = vertices[:, 0]
+    uncertainty = 0.03 + 0.03 * (x - x.min()) / (x.max() - x.min())
+    image = np.zeros((80, 96, 3), np.uint8)
+    overlay, mask = render_hands(image, [_prediction(vertices, uncertainty=uncertainty)], faces)
+    assert not mask[:14].any()
+    columns = np.flatnonzero(mask.any(0))
+    left = overlay[:, columns[:5]][mask[:, columns[:5]]].mean(0)
+    right = overlay[:, columns[-5:]][mask[:, columns[-5:]]].mean(0)
+    assert left[0] > 2 * left[2] and right[2] > 2 * right[0]  # blue left, red right (BGR)
+    # the legend: a colour bar from blue to red, and its numbers in millimetres
+    assert overlay[7, 5, 0] > 100 and overlay[7, 42, 2] > 100
+    assert not np.array_equal(overlay[:14, 48:], image[:14, 48:])
+    plain, _ = render_hands(image, [_prediction(vertices)], faces)
+    np.testing.assert_array_equal(plain[:14, :44], image[:14, :44])  # no legend without
 
 
 def test_writer_files_for_pictures_and_videos(make_inferencer, tmp_path):

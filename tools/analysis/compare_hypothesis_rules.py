@@ -1,87 +1,109 @@
-"""Accuracy of one sample versus K hypotheses combined by the consensus rule or averaged.
+"""Accuracy of one sample versus K hypotheses combined by each rule, and the oracle.
 
-Samples K meshes per image from a checkpoint (the encoder runs once per image) on unseen
-SynthHand samples rendered on the fly, cropped with the config's test pipeline, and reports
-root-relative PA-MPJPE / PA-MPVPE in millimetres for: the first hypothesis alone (distributed
-as what K = 1 returns; not the same noise draw), the consensus hypothesis (``select_consensus_hypothesis``, what K > 1
-returns) and the per-vertex mean of the K hypotheses.
+Samples K meshes per test image from a checkpoint (the encoder runs once per image; the
+hypotheses can be saved and reused with ``--samples-file``) and reports root-relative
+PA-MPJPE / PA-MPVPE (mm) and roughness (degrees, mean absolute dihedral-angle difference to the
+ground truth) for:
+
+- one sample (K = 1): every hypothesis scored as if it were the only one, averaged over the K
+  (the expected K = 1 result; "first sample" is hypothesis 0 alone, one draw of it);
+- each selection rule: ``ConsensusSelector`` and, when the checkpoint holds its fitted
+  weights, the config's learned selector (e.g. ``JointEvidenceSelector``);
+- the per-vertex mean of the K hypotheses;
+- the oracle: per image the hypothesis of lowest PA-MPJPE, the best any rule could pick.
+
+Test images: a FreiHAND-layout folder (``--data-root``, its evaluation split; e.g. written by
+``make_synthhand.py --seed 1``) or SynthHand rendered on the fly (``--seed``).
 
 Example:
     python tools/analysis/compare_hypothesis_rules.py configs/diffhand_tiny_synthhand.py \\
-        checkpoints/diffhand_tiny_synthhand.pth --num-samples 48 --hypotheses 8 --steps 10 20
+        checkpoints/diffhand_tiny_synthhand.pth --data-root data/synthhand_s1 \\
+        --num-samples 200 --hypotheses 8 --samples-file work_dirs/s1_k8.pt
 """
 import argparse
-from typing import Dict, List, Sequence
+import copy
+from typing import Dict, List
 
 import numpy as np
 import torch
-from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 
-import diffhand_mm
-from diffhand_mm.engine import load_local_checkpoint
-from diffhand_mm.evaluation.functional import compute_hand_report
-from diffhand_mm.models.heads import select_consensus_hypothesis
-from diffhand_mm.registry import DATASETS, MODELS
+from diffhand_mm.apis.hypothesis_samples import (HypothesisSamples, add_sampling_arguments,
+                                                 model_and_samples_from_args, pa_joint_errors)
+from diffhand_mm.evaluation.functional import compute_hand_report, dihedral_angle_errors
+from diffhand_mm.models.heads import (ConsensusSelector, JointEvidenceSelector,
+                                      take_hypotheses)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
-    parser.add_argument('--num-samples', type=int, default=48)
-    parser.add_argument('--seed', type=int, default=1,
-                        help='SynthHand seed of the evaluation stream (1: unseen by ours)')
-    parser.add_argument('--hypotheses', type=int, default=8)
-    parser.add_argument('--steps', type=int, nargs='+', default=[10])
+    parser = add_sampling_arguments(argparse.ArgumentParser(description=__doc__.split('\n')[0]))
     return parser.parse_args(argv)
 
 
-def compare(config: str, checkpoint: str, num_samples: int, seed: int, hypotheses: int,
-            steps: Sequence[int]) -> List[Dict[str, float]]:
-    """Rows of (steps, rule, PA-MPJPE mm, PA-MPVPE mm)."""
-    diffhand_mm.register_all_modules()
-    cfg = Config.fromfile(config)
-    model = MODELS.build(cfg.model)
-    model.load_state_dict(load_local_checkpoint(checkpoint)['state_dict'])
-    model.eval()
-    dataset = DATASETS.build(dict(type='SynthHandOnlineDataset', num_samples=num_samples,
-                                  seed=seed, split='evaluation', pipeline=cfg.test_pipeline))
-    data = model.data_preprocessor(pseudo_collate([dataset[i] for i in range(num_samples)]),
-                                   False)
-    samples = data['data_samples']
-    gt_joints = np.stack([s.gt_instances.joints_3d[0].numpy() for s in samples])
-    gt_vertices = np.stack([s.gt_instances.vertices[0].numpy() for s in samples])
-    root = gt_joints[:, :1]
+def score(samples: HypothesisSamples, vertices: torch.Tensor, regress_joints,
+          faces: np.ndarray) -> Dict[str, float]:
+    """PA-MPJPE, PA-MPVPE (mm) and roughness (deg) of one mesh per image (N, V, 3)."""
+    gt_joints, gt_vertices = samples.gt_joints.numpy(), samples.gt_vertices.numpy()
+    joints = regress_joints(vertices)
+    report = compute_hand_report(gt_joints, joints.numpy(), gt_vertices, vertices.numpy())
+    return dict(pa_mpjpe=report['PA-MPJPE'], pa_mpvpe=report['PA-MPVPE'],
+                roughness=float(dihedral_angle_errors(gt_vertices, vertices.numpy(),
+                                                      faces).mean()))
+
+
+def compare(model, samples: HypothesisSamples) -> List[Dict]:
+    """Rows: rule name and its scores (see the module doc)."""
     head = model.head
-    rows = []
+    hypotheses = samples.hypotheses
+    num, k = hypotheses.shape[:2]
+    faces = head.faces.numpy()
+    singles = [score(samples, hypotheses[:, i], head.regress_joints, faces) for i in range(k)]
+    rows = [dict(rule='one sample (K = 1), mean of the K',
+                 **{m: float(np.mean([s[m] for s in singles])) for m in singles[0]}),
+            dict(rule='first sample (hypothesis 0)', **singles[0])]
+    selectors = {f'consensus of {k}': ConsensusSelector()}
+    learned = head.hypothesis_selector
+    if isinstance(learned, JointEvidenceSelector):
+        # its two terms alone, then both (the configured rule)
+        for label, weights in (('agreement with the other hypotheses', (1.0, 0.0)),
+                               ('agreement with the joint evidence', (0.0, 1.0))):
+            variant = copy.deepcopy(learned)
+            variant.consensus_weight, variant.evidence_weight = weights
+            selectors[f'{label} only'] = variant
+    if not isinstance(learned, ConsensusSelector):
+        selectors[f'{type(learned).__name__} of {k} (config)'] = learned
     with torch.no_grad():
-        feats = model.extract_feat(data['inputs'])
-        for num_steps in steps:
-            torch.manual_seed(0)
-            sampled = head.sample_vertices(feats, hypotheses, num_steps)  # (B, K, V, 3)
-            rules = {'first sample (K = 1)': sampled[:, 0],
-                     f'consensus of {hypotheses}': select_consensus_hypothesis(sampled)[0],
-                     f'mean of {hypotheses}': sampled.mean(1)}
-            for rule, vertices in rules.items():
-                vertices = head.root_relative(vertices)
-                joints = head.regress_joints(vertices)
-                report = compute_hand_report(gt_joints - root, joints.numpy(),
-                                             gt_vertices - root, vertices.numpy())
-                rows.append(dict(steps=num_steps, rule=rule, pa_mpjpe=report['PA-MPJPE'],
-                                 pa_mpvpe=report['PA-MPVPE']))
+        for name, selector in selectors.items():
+            chosen, _, _ = selector(samples.feats, hypotheses, head.regress_joints)
+            rows.append(dict(rule=name, **score(samples, chosen, head.regress_joints, faces)))
+    rows.append(dict(rule=f'per-vertex mean of {k}',
+                     **score(samples, hypotheses.mean(1), head.regress_joints, faces)))
+    joints = head.regress_joints(hypotheses.flatten(0, 1)).reshape(num, k, 21, 3).numpy()
+    errors = np.stack([pa_joint_errors(samples.gt_joints.numpy(), joints[:, i])
+                       for i in range(k)], 1)
+    best = take_hypotheses(hypotheses, torch.as_tensor(errors.argmin(1)))
+    rows.append(dict(rule=f'oracle best of {k} (PA-MPJPE)',
+                     **score(samples, best, head.regress_joints, faces)))
+    reference = rows[0]['pa_mpjpe']
+    for row in rows:
+        row['vs_k1'] = 100.0 * (row['pa_mpjpe'] / reference - 1.0)
     return rows
 
 
-def main(argv=None) -> List[Dict[str, float]]:
-    args = parse_args(argv)
-    rows = compare(args.config, args.checkpoint, args.num_samples, args.seed, args.hypotheses,
-                   args.steps)
-    print('| DDIM steps | mesh returned | PA-MPJPE mm | PA-MPVPE mm |')
-    print('|---|---|---|---|')
+def markdown(rows: List[Dict], samples: HypothesisSamples) -> str:
+    lines = [f'{len(samples.hypotheses)} images, {samples.hypotheses.shape[1]} hypotheses, '
+             f'{samples.steps} DDIM steps', '',
+             '| mesh returned | PA-MPJPE mm | vs K = 1 | PA-MPVPE mm | roughness deg |',
+             '|---|---|---|---|---|']
     for row in rows:
-        print(f"| {row['steps']} | {row['rule']} | {row['pa_mpjpe']:.2f} | "
-              f"{row['pa_mpvpe']:.2f} |")
+        lines.append(f"| {row['rule']} | {row['pa_mpjpe']:.2f} | {row['vs_k1']:+.1f}% | "
+                     f"{row['pa_mpvpe']:.2f} | {row['roughness']:.1f} |")
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> List[Dict]:
+    model, samples = model_and_samples_from_args(parse_args(argv))
+    rows = compare(model, samples)
+    print(markdown(rows, samples))
     return rows
 
 

@@ -3,11 +3,15 @@ from .camera import (WeakPerspectiveCameraHead, box_to_camera, joint_box, normal
                      perspective_project, pixels_to_normalized, weak_perspective_project,
                      weak_perspective_to_translation)
 from .diffusion_mesh_head import DiffusionMeshHead
-from .hypotheses import select_consensus_hypothesis
+from .hypotheses import (ConsensusSelector, HypothesisSelector, build_hypothesis_selector,
+                         hypothesis_spread, select_consensus_hypothesis, take_hypotheses)
+from .joint_evidence import JointEvidenceSelector, similarity_align
 
 __all__ = [
     'DiffusionMeshHead', 'WeakPerspectiveCameraHead', 'box_to_camera', 'joint_box',
     'weak_perspective_project',
     'weak_perspective_to_translation', 'perspective_project', 'pixels_to_normalized',
-    'normalized_to_pixels', 'select_consensus_hypothesis'
+    'normalized_to_pixels', 'select_consensus_hypothesis', 'ConsensusSelector',
+    'HypothesisSelector', 'JointEvidenceSelector', 'build_hypothesis_selector',
+    'hypothesis_spread', 'similarity_align', 'take_hypotheses'
 ]

@@ -77,6 +77,21 @@ def joint_box(points: Tensor, min_half_extent: float = 0.005) -> Tuple[Tensor, T
     return (low + high) / 2, half
 
 
+def pooled_image_features(feature_map: Optional[Tensor], embedding: Tensor,
+                          pool_size: int) -> Tensor:
+    """The embedding (B, D) and, when given, the feature map (B, C, h, w) resized to
+    ``pool_size x pool_size`` cells: (B, D + C pool_size^2), what the small MLPs reading the
+    image (hand box, joint evidence) take. A CNN's pooled embedding is nearly translation
+    invariant; the cells keep where things are."""
+    if feature_map is None:
+        return embedding
+    # Bilinear resizing rather than adaptive average pooling: ONNX cannot export the latter
+    # when the sizes do not divide (DeiT's 14 x 14 to 4 x 4).
+    pooled = F.interpolate(feature_map, size=(pool_size, pool_size), mode='bilinear',
+                           align_corners=False).flatten(1)
+    return torch.cat([embedding, pooled], dim=1)
+
+
 def box_to_camera(box: Tensor, points: Tensor) -> Tensor:
     """The weak-perspective camera that puts the points' square box onto ``box``.
 
@@ -137,14 +152,8 @@ class WeakPerspectiveCameraHead(nn.Module):
     def predict_box(self, feature_map: Tensor, embedding: Tensor) -> Tensor:
         """feature_map (B, C, h, w), embedding (B, D) -> box (B, 3) = (h, b_x, b_y), normalised
         crop units."""
-        inputs = embedding
-        if self.feature_channels:
-            # Bilinear resizing rather than adaptive average pooling: ONNX cannot export the
-            # latter when the sizes do not divide (DeiT's 14 x 14 to 4 x 4).
-            pooled = F.interpolate(feature_map, size=(self.pool_size, self.pool_size),
-                                   mode='bilinear', align_corners=False).flatten(1)
-            inputs = torch.cat([embedding, pooled], dim=1)
-        raw = self.box_mlp(inputs)
+        raw = self.box_mlp(pooled_image_features(
+            feature_map if self.feature_channels else None, embedding, self.pool_size))
         return torch.cat([self.box_prior * raw[:, :1].exp(), raw[:, 1:]], dim=-1)
 
     def forward(self, feature_map: Tensor, embedding: Tensor, joints: Tensor) -> Tensor:

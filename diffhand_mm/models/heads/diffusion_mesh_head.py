@@ -18,7 +18,7 @@ from diffhand_mm.registry import MODELS
 from .camera import (WeakPerspectiveCameraHead, box_to_camera, perspective_project,
                      pixels_to_normalized, weak_perspective_project,
                      weak_perspective_to_translation)
-from .hypotheses import select_consensus_hypothesis
+from .hypotheses import build_hypothesis_selector
 from .placement import MeshPlacement, pack_predictions
 from .sample_fields import stack_crop_intrinsics, stack_gt_field, stack_input_sizes
 
@@ -32,8 +32,8 @@ class DiffusionMeshHead(BaseModule):
     Training (:meth:`loss`): x0 = (vertices - root) / vertex_scale, root = joint 0 regressed
     from the vertices; x_t = q_sample(x0, t, noise), t uniform in [0, T-1]; the decoder
     predicts x0 from (x_t, t, image features). Testing (:meth:`predict`): DDIM from pure noise,
-    ``num_hypotheses`` samples per image sharing one encoder pass, one chosen by
-    :func:`select_consensus_hypothesis`, placed in the camera frame with the predicted camera.
+    ``num_hypotheses`` samples per image sharing one encoder pass, one chosen by the
+    ``hypothesis_selector``, placed in the camera frame with the predicted camera.
 
     Mesh topology (template for the decoder's FPS levels, faces, 21-joint regressor) comes from
     the hand model, which is built once and not kept as a submodule: its arrays are copied into
@@ -54,6 +54,10 @@ class DiffusionMeshHead(BaseModule):
         num_hypotheses: Samples per image at test time; ``test_cfg`` overrides.
         camera_box_prior: Initial half side of the hand's box in normalised crop units (see
             ``WeakPerspectiveCameraHead``).
+        hypothesis_selector: Config of the rule that picks one of K > 1 hypotheses
+            (``models/heads/hypotheses.py``): ``ConsensusSelector`` or
+            ``JointEvidenceSelector`` (reads the image; fitted by
+            ``tools/fit_hypothesis_selector.py``); ``in_channels`` / ``embed_dim`` are filled in.
         loss_x0, loss_vertex, loss_joint, loss_joint_2d, loss_normal: Loss configs.
         loss_camera: Camera loss config, or None to train the camera through
             ``loss_joint_2d`` alone. It places the *ground-truth* root-relative joints in the
@@ -75,6 +79,7 @@ class DiffusionMeshHead(BaseModule):
                  eta: float = 0.0,
                  num_hypotheses: int = 1,
                  camera_box_prior: float = 0.5,
+                 hypothesis_selector: dict = dict(type='ConsensusSelector'),
                  loss_x0: dict = dict(type='X0MSELoss', loss_weight=1.0),
                  loss_vertex: dict = dict(type='VertexL1Loss', loss_weight=1.0),
                  loss_joint: dict = dict(type='JointL1Loss', loss_weight=1.0),
@@ -102,6 +107,8 @@ class DiffusionMeshHead(BaseModule):
                                          in_channels=in_channels, embed_dim=embed_dim))
         self.camera_head = WeakPerspectiveCameraHead(embed_dim, feature_channels=in_channels,
                                                      box_prior=camera_box_prior)
+        self.hypothesis_selector = build_hypothesis_selector(hypothesis_selector, in_channels,
+                                                             embed_dim)
         self.loss_x0 = MODELS.build(loss_x0)
         self.loss_vertex = MODELS.build(loss_vertex)
         self.loss_joint = MODELS.build(loss_joint)
@@ -293,7 +300,8 @@ class DiffusionMeshHead(BaseModule):
                                           test_cfg.get('eta'))
         index = spread = None
         if num_hypotheses > 1:
-            vertices_rel, index, spread = select_consensus_hypothesis(hypotheses)
+            vertices_rel, index, spread = self.hypothesis_selector(feats, hypotheses,
+                                                                   self.regress_joints)
         else:
             vertices_rel = hypotheses[:, 0]
         device = vertices_rel.device
