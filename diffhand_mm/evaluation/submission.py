@@ -18,10 +18,11 @@ frame (x right, y down, z forward), joints in OpenPose order. The official forma
 """
 import json
 import os
-import pickle
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
+
+from diffhand_mm.utils.safe_pickle import load_pickle
 
 #: ``openpose_joints = ho3d_joints[:, OPENPOSE_FROM_HO3D]``.
 OPENPOSE_FROM_HO3D = (0, 13, 14, 15, 16, 1, 2, 3, 17, 4, 5, 6, 18, 10, 11, 12, 19, 7, 8, 9, 20)
@@ -252,7 +253,7 @@ def find_dexycb_ground_truth(gt: str) -> str:
 
 
 def read_dexycb_ground_truth(gt: str) -> Dict[int, np.ndarray]:
-    """Read the toolkit's ``anno_hpe_<name>.pkl`` (a trusted file: it is a pickle).
+    """Read the toolkit's ``anno_hpe_<name>.pkl`` (a pickle, read with numpy's allowlist).
 
     Args:
         gt: the pickle, or a directory holding exactly one ``anno_hpe_*.pkl``.
@@ -261,8 +262,7 @@ def read_dexycb_ground_truth(gt: str) -> Dict[int, np.ndarray]:
         {image_id: (21, 3) joints in metres}, the samples the toolkit scores (those with a hand).
     """
     gt_file = find_dexycb_ground_truth(gt)
-    with open(gt_file, 'rb') as f:
-        content = pickle.load(f)
+    content = load_pickle(gt_file, what="dex-ycb-toolkit's ground truth (a dict of numpy arrays)")
     if not isinstance(content, dict) or not isinstance(content.get('joint_3d'), dict):
         raise ValueError(f"{gt_file}: expected a dict with a 'joint_3d' dict of image_id -> "
                          '(21, 3) joints in mm')
