@@ -215,7 +215,7 @@ def validate_labels(dataset: str, labels: Dict[str, np.ndarray],
             bad_units = (extents < low) | (extents > high)  # False for NaN (checked above)
             if bad_units.any():
                 first = np.flatnonzero(bad_units)[0]
-                checks.append((bad_units, f'is {unit_problem(extents[first])}'))
+                checks.append((bad_units, unit_problem(extents[first])))
         for bad, problem in checks:
             if bad.any():
                 first, more = _first_bad(bad, sample_ids)

@@ -112,7 +112,8 @@ class NonFiniteLossHook(Hook):
     priority = 'ABOVE_NORMAL'
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        losses = {k: float(v) for k, v in (outputs or {}).items()
+        losses = {k: float(v.detach() if isinstance(v, torch.Tensor) else v)
+                  for k, v in (outputs or {}).items()
                   if 'loss' in k and isinstance(v, (torch.Tensor, float, int))}
         bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
         if dist.get_world_size() > 1:  # one rank's NaN stops all of them
@@ -137,10 +138,16 @@ class NonFiniteLossHook(Hook):
 
 
 def _batch_samples(data_batch) -> list:
-    """(sample_id, img_path) of each sample of a batch (data samples' metainfo)."""
-    samples = data_batch.get('data_samples') if isinstance(data_batch, dict) else None
-    return [(s.metainfo.get('sample_id'), s.metainfo.get('img_path')) for s in samples or []
-            if hasattr(s, 'metainfo')]
+    """(sample id, image path or None) of each sample of a batch: from the data samples'
+    metainfo (our datasets), else from MMEngine's ``sample_idx``."""
+    if not isinstance(data_batch, dict):
+        return []
+    if data_batch.get('data_samples'):
+        return [(s.metainfo.get('sample_id', s.metainfo.get('sample_idx')),
+                 s.metainfo.get('img_path')) for s in data_batch['data_samples']
+                if hasattr(s, 'metainfo')]
+    ids = data_batch.get('sample_idx')
+    return [] if ids is None else [(int(i), None) for i in ids]
 
 
 def _describe(samples: list) -> str:

@@ -26,6 +26,7 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from diffhand_mm.registry import type_name
 from diffhand_mm.utils.cli import InputError
 from .checkpoint_loading import load_local_checkpoint
 
@@ -97,12 +98,9 @@ def config_section(text: str, name: str) -> Optional[Any]:
 def _type_name(value: Any) -> Any:
     """A component type as its bare class name: 'diffhand_mm.DiffHand', <class ...DiffHand>,
     and a new-style config's DiffHand all become 'DiffHand'."""
-    if isinstance(value, type):
-        return value.__name__
-    text = value.text if isinstance(value, _Unknown) else value
-    if isinstance(text, str):
-        return re.sub(r"^<class '(.*)'>$", r'\1', text).rsplit('.', 1)[-1]
-    return value
+    if isinstance(value, _Unknown):
+        value = re.sub(r"^<class '(.*)'>$", r'\1', value.text)
+    return type_name(value) if isinstance(value, (str, type)) else value
 
 
 def _ignored(key: str) -> bool:

@@ -63,7 +63,10 @@ def _describe(owner: dict) -> str:
     if not owner:
         return 'another run'
     command = ' '.join(owner.get('command', []))
-    return (f'{owner.get("job", "?")} (pid {owner.get("pid", "?")} on {owner.get("host", "?")}, '
+    command = command if len(command) <= 100 else command[:97] + '...'
+    job = owner.get('job', '')
+    job = f'job {job}, ' if '/pid ' not in job else ''
+    return (f'another run ({job}pid {owner.get("pid", "?")} on {owner.get("host", "?")}, '
             f'started {owner.get("started", "?")}: {command})')
 
 

@@ -28,18 +28,19 @@ def joint_extents(joints: np.ndarray) -> np.ndarray:
         return np.linalg.norm(np.nanmax(joints, axis=1) - np.nanmin(joints, axis=1), axis=-1)
 
 
-def unit_problem(extent_m: float) -> Optional[str]:
-    """None if a hand of this joint-box diagonal (metres assumed) is plausible, else a phrase
-    saying what its size suggests, e.g. ``'a hand 183.2 m across: these look like
-    millimetres'``."""
+#: How many of each unit make a metre.
+UNITS_PER_METRE = {'metres': 1.0, 'centimetres': 100.0, 'millimetres': 1000.0}
+
+
+def unit_problem(extent: float, unit: str = 'metres') -> Optional[str]:
+    """None if a hand whose joints span ``extent`` (in the numbers as stored) is plausible in
+    ``unit``, else a phrase saying what the numbers look like, e.g. ``'spans 183.2 (expected
+    0.02-1 in metres): these look like millimetres'``."""
     low, high = HAND_EXTENT_RANGE_M
-    if not np.isfinite(extent_m) or low <= extent_m <= high:
+    per_metre = UNITS_PER_METRE[unit]
+    if not np.isfinite(extent) or low <= extent / per_metre <= high:
         return None
-    if extent_m > 20:
-        guess = 'these look like millimetres'
-    elif extent_m > high:
-        guess = 'these look like centimetres'
-    else:
-        guess = 'too small for a hand in metres'
-    return (f'a hand {extent_m:.4g} m across (expected {low}-{high} m: metres are required), '
-            f'{guess}')
+    fits = [name for name, per in UNITS_PER_METRE.items() if low <= extent / per <= high]
+    guess = f'these look like {fits[0]}' if fits else 'no unit makes this a hand'
+    return (f'spans {extent:.4g} (expected {low * per_metre:g}-{high * per_metre:g} in '
+            f'{unit}): {guess}')

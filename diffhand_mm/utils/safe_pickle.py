@@ -31,9 +31,11 @@ def _numpy_globals() -> Dict[Global, Any]:
     table = {('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype,
              ('_codecs', 'encode'): codecs.encode}
     # numpy 1.x writes numpy.core.*, numpy 2.x writes numpy._core.*: accept both spellings.
-    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-        table[(module, '_reconstruct')] = multiarray._reconstruct
-        table[(module, 'scalar')] = multiarray.scalar
+    for core in ('numpy.core', 'numpy._core'):
+        table[(f'{core}.multiarray', '_reconstruct')] = multiarray._reconstruct
+        table[(f'{core}.multiarray', 'scalar')] = multiarray.scalar
+        # protocol 5 stores an array as a buffer: _frombuffer(bytes, dtype, shape, order)
+        table[(f'{core}.numeric', '_frombuffer')] = np.core.numeric._frombuffer
     # Newer numpy pickles dtypes through their classes (numpy.dtypes.Float64DType ...).
     for code in '?bBhHiIlLqQefdgFDGSUV':
         dtype_class = type(np.dtype(code))
