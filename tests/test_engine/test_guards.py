@@ -105,16 +105,24 @@ def proc_pid(proc):
 
 
 def test_a_work_dir_in_use_is_refused_and_a_killed_holder_leaves_it_free(tmp_path):
+    """As two `tools/train.py --work-dir W` at once: the second is refused (one line, exit 2,
+    nothing written); once the first is killed, W is free."""
     work_dir = tmp_path / 'work'
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
     holder = subprocess.Popen([sys.executable, '-c', HOLD_LOCK, str(work_dir)], env=env,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == 'held'
-        cfg = _cfg(work_dir)
-        with pytest.raises(WorkDirInUseError, match=rf'work dir {work_dir} is in use by another '
-                           rf'run \(pid {holder.pid} on '):
-            GuardedRunner.from_cfg(cfg)
+        proc = subprocess.run([sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+                               str(work_dir), '--cfg-options', 'runner_type=GuardedRunner'],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 2, proc.stderr[-3000:]
+        assert proc.stderr.startswith(f'train.py: error: work dir {work_dir} is in use by '
+                                      f'another run (pid {holder.pid} on ')
+        assert 'Traceback' not in proc.stderr
+        with pytest.raises(WorkDirInUseError, match=rf'work dir {work_dir} is in use'):
+            GuardedRunner.from_cfg(_cfg(work_dir))
         assert os.listdir(work_dir) == ['.work_dir.lock']  # nothing was written
     finally:
         holder.send_signal(signal.SIGKILL)
@@ -130,31 +138,11 @@ def test_the_ranks_of_one_job_share_the_lock(tmp_path, monkeypatch):
     monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
     monkeypatch.setenv('MASTER_PORT', '29999')
     monkeypatch.setenv('RANK', '0')
-    WorkDirLock(str(tmp_path)).acquire()  # rank 0 holds it for the job
+    held = WorkDirLock(str(tmp_path)).acquire()  # rank 0 holds it for the job
     monkeypatch.setenv('RANK', '1')
     WorkDirLock(str(tmp_path)).acquire()  # rank 1 of the same job goes on
+    assert held.path.endswith(".work_dir.lock")
     monkeypatch.setenv('MASTER_PORT', '29998')  # a rank of another job does not
     monkeypatch.setattr(work_dir_lock, 'RANK_WAIT_SECONDS', 0.3)
     with pytest.raises(WorkDirInUseError, match='rank 0 of this job did not take its lock'):
         WorkDirLock(str(tmp_path)).acquire()
-
-
-def test_train_tool_refuses_a_busy_work_dir(tmp_path):
-    """tools/train.py --work-dir W while another run holds W: one line, exit 2."""
-    work_dir = tmp_path / 'work'
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
-    holder = subprocess.Popen([sys.executable, '-c', HOLD_LOCK, str(work_dir)], env=env,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == 'held'
-        proc = subprocess.run([sys.executable, 'tools/train.py', CONFIG, '--work-dir',
-                               str(work_dir), '--cfg-options', 'runner_type=GuardedRunner'],
-                              cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                              timeout=300)
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
-    assert proc.returncode == 2, proc.stderr[-3000:]
-    assert proc.stderr.startswith(f'train.py: error: work dir {work_dir} is in use by another '
-                                  f'run (pid {holder.pid}')
-    assert 'Traceback' not in proc.stderr

@@ -1,6 +1,9 @@
 """Strict checkpoint loading: weights and the training config must match the given config."""
+import logging
+
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from torch import nn
 
 from diffhand_mm.engine import CheckpointMismatchError, check_checkpoint
@@ -73,12 +76,20 @@ def test_same_weights_other_config_is_refused():
     check_checkpoint(net, checkpoint, _given_cfg())
 
 
-def test_checkpoint_without_meta_loads_with_a_warning(capsys):
-    check_checkpoint(_Net(), dict(state_dict=_Net().state_dict()), _given_cfg(),
-                     source='old.pth')
-    out = capsys.readouterr().out
-    assert 'WARNING - old.pth: no training config in the checkpoint (meta.cfg)' in out
-    assert 'could not be compared' in out
+def test_checkpoint_without_meta_loads_with_a_warning():
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()  # where print_log(logger='current') goes
+    logger.addHandler(handler)
+    try:
+        check_checkpoint(_Net(), dict(state_dict=_Net().state_dict()), _given_cfg(),
+                         source='old.pth')
+    finally:
+        logger.removeHandler(handler)
+    (message, ) = [r.getMessage() for r in records]
+    assert message.startswith('old.pth: no training config in the checkpoint (meta.cfg)')
+    assert 'could not be compared' in message
 
 
 def test_config_text_of_a_checkpoint_is_never_run(tmp_path):

@@ -10,9 +10,12 @@ from diffhand_mm.utils.atomic_io import atomic_open, remove_stale_partials
 from tests.conftest import REPO_ROOT
 
 KILLED_WRITER = '''
-import os, signal, sys
-from diffhand_mm.utils.atomic_io import atomic_open
-with atomic_open(sys.argv[1], 'wb') as f:
+import importlib.util, os, signal, sys
+# the module alone (the package would import torch: seconds per process)
+spec = importlib.util.spec_from_file_location('atomic_io', sys.argv[2])
+atomic_io = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(atomic_io)
+with atomic_io.atomic_open(sys.argv[1], 'wb') as f:
     f.write(b'new data, first half')
     f.flush()
     os.kill(os.getpid(), signal.SIGKILL)  # as a SIGKILL during a checkpoint save
@@ -31,8 +34,8 @@ def test_error_inside_the_block_keeps_the_old_file(tmp_path):
 
 def test_sigkill_while_writing_leaves_no_partial_target_and_the_leftover_is_cleaned(tmp_path):
     target = tmp_path / 'iter_8.pth'
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
-    proc = subprocess.run([sys.executable, '-c', KILLED_WRITER, str(target)], env=env)
+    module = os.path.join(REPO_ROOT, 'diffhand_mm', 'utils', 'atomic_io.py')
+    proc = subprocess.run([sys.executable, '-c', KILLED_WRITER, str(target), module])
     assert proc.returncode == -signal.SIGKILL
     assert not target.exists()
     leftovers = os.listdir(tmp_path)
