@@ -25,8 +25,9 @@ from mmengine.dataset import pseudo_collate
 from torch import Tensor
 
 import diffhand_mm
-from diffhand_mm.engine import load_local_checkpoint
+from diffhand_mm.engine import load_checkpoint_strictly
 from diffhand_mm.registry import DATASETS, MODELS
+from diffhand_mm.utils.cli import InputError, add_debug_argument, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,23 +47,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, e.g. train_dataloader.dataset.data_root=DIR')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
-def load_frozen_model(cfg: Config, checkpoint: str):
-    """Build the model, load the checkpoint (only the selector may be missing), freeze all but
-    the selector. Returns (model, checkpoint dict)."""
+def load_frozen_model(cfg: Config, checkpoint: str, config_name: str):
+    """Build the model, load the checkpoint strictly except for the selector's weights (which
+    a model trained before it was fitted may lack), freeze all but the selector.
+
+    Returns:
+        tuple: (model, checkpoint dict).
+    """
     model = MODELS.build(cfg.model)
     selector = model.head.hypothesis_selector
     if not hasattr(selector, 'loss'):
-        raise ValueError(f'{type(selector).__name__} has nothing to fit; set '
+        raise InputError(f'{config_name}: {type(selector).__name__} has nothing to fit; set '
                          'model.head.hypothesis_selector.type=JointEvidenceSelector')
-    ckpt = load_local_checkpoint(checkpoint, map_location='cpu')
-    missing, unexpected = model.load_state_dict(ckpt['state_dict'], strict=False)
-    foreign = [k for k in missing if not k.startswith('head.hypothesis_selector.')]
-    if foreign or unexpected:
-        raise KeyError(f'{checkpoint} does not match the config: missing {foreign}, '
-                       f'unexpected {unexpected}')
+    ckpt = load_checkpoint_strictly(model, checkpoint, cfg.model, config_name=config_name,
+                                    allowed_missing=[r'^head\.hypothesis_selector\.'])
     model.eval().requires_grad_(False)
     selector.requires_grad_(True)
     return model, ckpt
@@ -133,7 +135,7 @@ def main(argv=None) -> Dict[str, float]:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model, ckpt = load_frozen_model(cfg, args.checkpoint)
+    model, ckpt = load_frozen_model(cfg, args.checkpoint, args.config)
     dataset_cfg = dict(cfg.train_dataloader.dataset, pipeline=cfg.test_pipeline, test_mode=True)
     if args.num_samples is not None:
         dataset_cfg['indices'] = args.num_samples
@@ -152,4 +154,4 @@ def main(argv=None) -> Dict[str, float]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -17,6 +17,7 @@ from torch import Tensor
 
 from diffhand_mm.evaluation.functional import point_errors, procrustes_align
 from diffhand_mm.registry import DATASETS
+from diffhand_mm.utils.cli import add_debug_argument
 from diffhand_mm.utils.setup_env import register_all_modules
 from .inferencer import init_model
 
@@ -152,6 +153,7 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument('--threads', type=int, default=1, help='torch threads')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, e.g. model.head.hypothesis_selector.type=...')
+    add_debug_argument(parser)
     return parser
 
 

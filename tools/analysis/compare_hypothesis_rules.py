@@ -32,6 +32,7 @@ from diffhand_mm.apis.hypothesis_samples import (HypothesisSamples, add_sampling
 from diffhand_mm.evaluation.functional import compute_hand_report, dihedral_angle_errors
 from diffhand_mm.models.heads import (ConsensusSelector, JointEvidenceSelector,
                                       take_hypotheses)
+from diffhand_mm.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -108,4 +109,4 @@ def main(argv=None) -> List[Dict]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

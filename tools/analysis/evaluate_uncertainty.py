@@ -33,6 +33,7 @@ from diffhand_mm.apis.hypothesis_samples import (add_sampling_arguments,
 from diffhand_mm.evaluation.functional import (point_errors, procrustes_align,
                                                rank_correlation, sparsification)
 from diffhand_mm.models.heads import similarity_align
+from diffhand_mm.utils.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -124,4 +125,4 @@ def main(argv=None) -> List[Dict]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

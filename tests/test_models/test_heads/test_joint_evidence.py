@@ -45,7 +45,7 @@ def test_the_hypothesis_matching_the_evidence_wins_whatever_its_rotation_and_siz
     torch.manual_seed(0)
     selector = _selector(consensus_weight=0.0)
     feats = _feats(1)
-    evidence = selector.evidence(selector.image_features(feats))  # (1, 21, 3)
+    evidence, _ = selector.evidence(selector.image_features(feats))  # (1, 21, 3)
     good = 0.8 * evidence[0] @ _rotation(2).T  # the evidence's shape, turned and smaller
     others = [evidence[0] + 0.02 * torch.randn(21, 3) for _ in range(3)]
     hypotheses = torch.stack(others[:2] + [good] + others[2:])[None]  # (1, 4, 21, 3)
@@ -80,7 +80,11 @@ def test_evidence_loss_trains_the_mlp_towards_the_joints():
         optimizer.step()
     last = selector.loss(features, joints)
     assert last['evidence_error'] < 0.2 * first['evidence_error']
-    torch.testing.assert_close(last['evidence_error'], last['loss_evidence'] * 100)
+    # the loss is the Laplace likelihood of the distances with the predicted scales
+    joints_pred, log_scale = selector.evidence(features)
+    distance = (joints_pred - (joints - joints[:, :1]))[:, 1:].norm(dim=-1) / 0.1
+    torch.testing.assert_close(last['loss_evidence'],
+                               (distance / log_scale.exp() + log_scale).mean())
 
 
 def test_weights_are_checked_and_an_unfitted_selector_is_an_error():
