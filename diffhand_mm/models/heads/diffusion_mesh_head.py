@@ -99,7 +99,8 @@ class DiffusionMeshHead(BaseModule):
         self.num_hypotheses = num_hypotheses
         self.diffusion = VertexDiffusion(num_timesteps, vertex_scale)
         self.decoder = MODELS.build(dict(decoder, template_vertices=template,
-                                         in_channels=in_channels, embed_dim=embed_dim))
+                                         template_faces=self.faces, in_channels=in_channels,
+                                         embed_dim=embed_dim))
         self.camera_head = WeakPerspectiveCameraHead(embed_dim, feature_channels=in_channels,
                                                      box_prior=camera_box_prior)
         self.loss_x0 = MODELS.build(loss_x0)
@@ -141,9 +142,10 @@ class DiffusionMeshHead(BaseModule):
             if num_hypotheses != 1:
                 raise ValueError('DiffusionMeshHead: use_diffusion=False is deterministic; '
                                  f'num_hypotheses must be 1, got {num_hypotheses}.')
-            x0 = self.decoder(None, None, context)
+            x0 = self.decoder.vertices_from_signal(self.decoder(None, None, context))
             return self.diffusion.denormalize(x0)[:, None]
-        noise = torch.randn((batch * num_hypotheses, self.num_vertices, 3), generator=generator,
+        noise = torch.randn((batch * num_hypotheses, self.decoder.num_points, 3),
+                            generator=generator,
                             device=embedding.device, dtype=embedding.dtype)
         steps = self.sampling_steps if sampling_steps is None else sampling_steps
         vertices = self.sample_from_noise(context.repeat_interleave(num_hypotheses), noise,
@@ -159,19 +161,20 @@ class DiffusionMeshHead(BaseModule):
         A pure function of its inputs when ``eta`` is 0 (what the exporter traces).
 
         Args:
-            context: The decoder's image context, batch N (one row per sample).
-            noise: Initial x_T (N, V, 3), standard normal.
+            context: The decoder's image context, batch M (one row per sample).
+            noise: Initial x_T (M, N, 3), standard normal, N = ``decoder.num_points`` (the
+                diffusion signal: all V vertices, or a coarse subset of them).
             timesteps: (t, t_prev) pairs, e.g. ``self.diffusion.timesteps(10)``.
             eta: DDIM stochasticity.
             generator: Random generator of the eta > 0 noise.
 
         Returns:
-            Tensor: (N, V, 3) metres, the last x0 prediction (centred as the training signal,
-            not exactly root-relative).
+            Tensor: (M, V, 3) metres, the mesh of the last x0 prediction (centred as the
+            training signal, not exactly root-relative).
         """
         x0 = ddim_sample_loop(lambda x_t, t: self.decoder(x_t, t, context), noise, timesteps,
                               self.diffusion.alpha_bar, eta, generator)
-        return self.diffusion.denormalize(x0)
+        return self.diffusion.denormalize(self.decoder.vertices_from_signal(x0))
 
     def camera(self, feats: Features, vertices_rel: Tensor) -> Tensor:
         """Weak-perspective cameras (B, 3) = (s, t_x, t_y) for root-relative vertices (B, V, 3)
@@ -237,12 +240,16 @@ class DiffusionMeshHead(BaseModule):
         input_size = stack_input_sizes(batch_data_samples, device)
 
         x0 = self.diffusion.normalize(self.root_relative(vertices)) * has_vertices[:, None, None]
+        context = self.decoder.encode_image(feature_map, embedding)
         if self.use_diffusion:
+            # The decoder denoises its signal (all vertices, or a coarse subset); the losses
+            # below compare whole meshes.
+            signal = self.decoder.signal_from_vertices(x0)
             t = self.diffusion.sample_timesteps(x0.shape[0], device)
-            x_t = self.diffusion.q_sample(x0, t, torch.randn_like(x0))
-            x0_pred = self.decoder(x_t, t, self.decoder.encode_image(feature_map, embedding))
+            x_t = self.diffusion.q_sample(signal, t, torch.randn_like(signal))
+            x0_pred = self.decoder.vertices_from_signal(self.decoder(x_t, t, context))
         else:
-            x0_pred = self.decoder(None, None, self.decoder.encode_image(feature_map, embedding))
+            x0_pred = self.decoder.vertices_from_signal(self.decoder(None, None, context))
 
         # 3D losses in the normalised units of the diffusion signal (metres / vertex_scale).
         joints_pred = self.regress_joints(self.diffusion.denormalize(x0_pred))
