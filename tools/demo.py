@@ -15,6 +15,7 @@ import argparse
 import numpy as np
 
 from diffhand_mm.apis import MeshInferencer, MeshWriter
+from diffhand_mm.utils.threads import add_threads_argument, configure_threads
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,11 +39,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-side-view', action='store_true')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0, help='seed of the diffusion noise')
+    add_threads_argument(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    configure_threads(args.threads)
     K = None
     if args.K is not None:
         fx, fy, cx, cy = args.K

@@ -8,12 +8,15 @@ from torch import Tensor, nn
 from .embeddings import image_positional_encoding, sinusoidal_timestep_embedding
 
 
-def _map_tensors(fn, tree: Any) -> Any:
-    """``fn`` applied to every tensor of nested tuples / lists (None kept)."""
+def map_tensors(fn, tree: Any) -> Any:
+    """``fn`` applied to every tensor of nested tuples, named tuples and lists (None kept),
+    in order; the same structure with the results."""
     if torch.is_tensor(tree):
         return fn(tree)
+    if isinstance(tree, tuple) and hasattr(tree, '_fields'):
+        return type(tree)(*[map_tensors(fn, item) for item in tree])
     if isinstance(tree, (tuple, list)):
-        return type(tree)([_map_tensors(fn, item) for item in tree])
+        return type(tree)([map_tensors(fn, item) for item in tree])
     if tree is None:
         return None
     raise TypeError(f'ImageContext: cannot map over a {type(tree).__name__}.')
@@ -43,8 +46,7 @@ class ImageContext(NamedTuple):
         repeats, each image's copies adjacent), e.g. for several hypotheses per image."""
         if repeats == 1:
             return self
-        repeat = lambda x: x.repeat_interleave(repeats, dim=0)  # noqa: E731
-        return ImageContext(repeat(self.condition), _map_tensors(repeat, self.memory))
+        return map_tensors(lambda x: x.repeat_interleave(repeats, dim=0), self)
 
 
 class BaseMeshDecoder(BaseModule):
