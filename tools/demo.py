@@ -22,6 +22,7 @@ import numpy as np
 
 from diffhand_mm.apis import MeshInferencer, MeshWriter
 from diffhand_mm.utils.cli import add_debug_argument, run_tool
+from diffhand_mm.utils.threads import add_threads_argument, configure_threads
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,11 +53,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='stop at the first input that cannot be used (default: report it, '
                         'skip it, go on, exit with status 1 at the end)')
     add_debug_argument(parser)
+    add_threads_argument(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    configure_threads(args.threads)
     K = None
     if args.K is not None:
         fx, fy, cx, cy = args.K
