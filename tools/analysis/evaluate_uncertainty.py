@@ -112,7 +112,8 @@ def plot(rows: List[Dict], path: str, title: str) -> None:
 
 
 def main(argv=None) -> List[Dict]:
-    model, samples = model_and_samples_from_args(parse_args(argv))
+    args = parse_args(argv)
+    model, samples = model_and_samples_from_args(args)
     rows = evaluate(model, samples)
     num, k = samples.hypotheses.shape[:2]
     print(f'{num} images, {k} hypotheses, {samples.steps} DDIM steps, mesh returned by '

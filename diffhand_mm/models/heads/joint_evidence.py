@@ -77,7 +77,7 @@ class JointEvidenceSelector(HypothesisSelector):
         evidence_weight: Weight of the aligned distance to the joint evidence.
     """
 
-    def __init__(self, in_channels: int, embed_dim: int, pool_size: int = 4,
+    def __init__(self, in_channels: int, embed_dim: int, pool_size: int = 2,
                  hidden_dim: int = 256, dropout: float = 0.2, vertex_scale: float = 0.1,
                  consensus_weight: float = 1.0, evidence_weight: float = 1.0) -> None:
         super().__init__()
