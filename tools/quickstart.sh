@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The main job, on a fresh machine: set up, make SynthHand test images, evaluate the tiny
+# The main job, on a fresh machine: set up, make SynthHand test images, evaluate the fast tiny
 # DiffHand checkpoint the project trained (shipped in checkpoints/), and reconstruct the hands
-# in the test images, writing meshes (.obj), JSON, overlays and side views.
+# in the test images, writing meshes (.obj), JSON, overlays coloured by the uncertainty, and
+# side views. Each image gets HYPOTHESES diffusion samples (default 8); the learned selector
+# returns one of them (docs/hypotheses.md) and their spread is the uncertainty.
 #
 #   bash tools/quickstart.sh [OUT_DIR]            # default: work_dirs/quickstart in the repository
 #   TRAIN_ITERS=300 bash tools/quickstart.sh OUT  # train the tiny model here instead (minutes)
 #   NUM_TEST=4 bash tools/quickstart.sh OUT       # fewer test images (default 16)
+#   HYPOTHESES=1 bash tools/quickstart.sh OUT     # one sample per image, no selection
 #   DRY_RUN=1 bash tools/quickstart.sh OUT        # say where it writes and what it replaces
 #
 # OUT_DIR is taken relative to the directory you call the script from. A run replaces what an
@@ -25,10 +28,13 @@ else
 fi
 TRAIN_ITERS=${TRAIN_ITERS:-0}
 NUM_TEST=${NUM_TEST:-16}
-WARMUP_ITERS=50  # LinearLR's end in configs/diffhand_tiny_synthhand.py
+HYPOTHESES=${HYPOTHESES:-8}
+WARMUP_ITERS=50  # LinearLR's end in configs/diffhand_tiny_synthhand.py (the fast config's base)
 [[ "$TRAIN_ITERS" =~ ^[0-9]+$ ]] || fail "TRAIN_ITERS must be a whole number, got '$TRAIN_ITERS'"
 [[ "$NUM_TEST" =~ ^[0-9]+$ ]] && (( NUM_TEST >= 1 )) \
   || fail "NUM_TEST must be a whole number of at least 1, got '$NUM_TEST'"
+[[ "$HYPOTHESES" =~ ^[0-9]+$ ]] && (( HYPOTHESES >= 1 )) \
+  || fail "HYPOTHESES must be a whole number of at least 1, got '$HYPOTHESES'"
 if (( TRAIN_ITERS > 0 && TRAIN_ITERS <= WARMUP_ITERS )); then
   fail "TRAIN_ITERS must be 0 (use the shipped checkpoint) or more than $WARMUP_ITERS (the tiny" \
     "config warms the learning rate up for $WARMUP_ITERS iterations, then decays it); got $TRAIN_ITERS"
@@ -59,8 +65,8 @@ for name in "${OWN[@]}"; do
 done
 
 cd "$repo_root"
-CONFIG=configs/diffhand_tiny_synthhand.py
-CHECKPOINT=checkpoints/diffhand_tiny_synthhand.pth
+CONFIG=configs/diffhand_fast_tiny_synthhand.py
+CHECKPOINT=checkpoints/diffhand_fast_tiny_synthhand.pth
 PY=.venv/bin/python
 
 bash tools/setup_env.sh
@@ -81,16 +87,21 @@ if (( TRAIN_ITERS > 0 )); then
     train_cfg.max_iters="$TRAIN_ITERS" train_cfg.val_interval="$TRAIN_ITERS" \
     param_scheduler.1.end="$TRAIN_ITERS" \
     param_scheduler.1.T_max="$(( TRAIN_ITERS - WARMUP_ITERS ))"
-  CHECKPOINT="$(cat "$OUT/train/last_checkpoint")"
+  echo "[quickstart] fitting the hypothesis selector on the training images"
+  $PY tools/fit_hypothesis_selector.py $CONFIG "$(cat "$OUT/train/last_checkpoint")" \
+    --out "$OUT/train/fitted.pth" --batch-size 64 \
+    --cfg-options "train_dataloader.dataset.data_root=$data"
+  CHECKPOINT="$OUT/train/fitted.pth"
 fi
 
-echo "[quickstart] 2/3 evaluating $CHECKPOINT on the $NUM_TEST test images"
+echo "[quickstart] 2/3 evaluating $CHECKPOINT on the $NUM_TEST test images, $HYPOTHESES hypotheses"
 $PY tools/test.py $CONFIG "$CHECKPOINT" --work-dir "$OUT/test" --cfg-options "${loaders[@]}" \
-  test_dataloader.num_workers=0 test_dataloader.persistent_workers=False > "$OUT/test.log" 2>&1 \
+  test_dataloader.num_workers=0 test_dataloader.persistent_workers=False \
+  model.test_cfg.num_hypotheses="$HYPOTHESES" > "$OUT/test.log" 2>&1 \
   || { tail -n 30 "$OUT/test.log"; exit 1; }
 grep "(test)" "$OUT/test.log" | sed 's/.*(test) *\[[0-9/]*\] *//'
 
 echo "[quickstart] 3/3 reconstructing hands -> $OUT/demo"
 $PY tools/demo.py "$data/evaluation/rgb" --config $CONFIG --checkpoint "$CHECKPOINT" \
-  --out-dir "$OUT/demo"
+  --out-dir "$OUT/demo" --hypotheses "$HYPOTHESES"
 echo "[quickstart] done: meshes, JSON, overlays and side views in $OUT/demo"
