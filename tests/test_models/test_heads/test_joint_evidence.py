@@ -103,7 +103,7 @@ def test_build_fills_the_image_sizes_only_where_needed():
     assert isinstance(build_hypothesis_selector(dict(type='ConsensusSelector'), 8, 16),
                       ConsensusSelector)
     selector = build_hypothesis_selector(dict(type='JointEvidenceSelector', hidden_dim=32), 8, 16)
-    assert selector.evidence_mlp[1].in_features == 16 + 8 * 4 * 4
+    assert selector.evidence_mlp[1].in_features == 16 + 8 * 2 * 2  # a 2 x 2 map
 
 
 def test_the_head_returns_what_its_configured_selector_picks():
