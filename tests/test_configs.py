@@ -31,7 +31,7 @@ def test_the_issue_configs_exist():
 def test_config_is_complete(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'diffhand_mm'
-    assert type_name(cfg.model.type) == 'DiffHand'
+    assert type_name(cfg.model.type) in {'DiffHand', 'DistilledDiffHand'}
     assert type_name(cfg.train_dataloader.dataset.type) in {
         'FreiHANDDataset', 'DexYCBDataset', 'HO3DDataset', 'SynthHandOnlineDataset'}
     assert type_name(cfg.test_evaluator.type) == 'MeshMetric'
