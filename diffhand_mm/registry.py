@@ -12,6 +12,7 @@ never imported when a child looks a name up, so the failing package is simply ne
 MMPose's transforms, metrics, hooks and visualisers import fine and are listed here so that
 their names resolve from our scope.
 """
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry
 from mmpose import registry as mmpose_registry
 
@@ -51,3 +52,5 @@ METRICS = _child('metric', mmpose_registry.METRICS,
 EVALUATORS = _child('evaluator', mmpose_registry.EVALUATORS, [])
 VISUALIZERS = _child('visualizer', mmpose_registry.VISUALIZERS, [])
 VISBACKENDS = _child('vis_backend', mmpose_registry.VISBACKENDS, [])
+# MMEngine's functions (collate functions, FSDP wrap policies); MMPose has no such registry.
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, [])

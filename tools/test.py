@@ -11,10 +11,10 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
 from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
+from diffhand_mm.utils.strategy import add_strategy_argument, apply_strategy, build_runner
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,6 +29,7 @@ def parse_args() -> argparse.Namespace:
         help='override settings in the config, key=value pairs')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_strategy_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -44,6 +45,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint {args.checkpoint!r} does not exist.')
     cfg.load_from = args.checkpoint
+    if getattr(args, 'strategy', None):
+        apply_strategy(cfg, args.strategy)
     # Options first: they may address test_evaluator keys that --dump's list form would hide.
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -67,7 +70,7 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     prepare_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     try:
         runner.test()
     finally:

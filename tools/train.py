@@ -6,16 +6,17 @@ Example:
     python tools/train.py CONFIG --resume ckpt.pth     # a given checkpoint
     python tools/train.py CONFIG --time-budget 600     # 10 minutes of training, then stop
     bash tools/dist_train.sh CONFIG 2                  # 2 processes (GPUs, or gloo on CPU)
+    bash tools/dist_train.sh CONFIG 8 --strategy fsdp  # FlexibleRunner, sharded (docs/distributed.md)
 """
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
 from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
+from diffhand_mm.utils.strategy import add_strategy_argument, apply_strategy, build_runner
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,6 +39,7 @@ def parse_args() -> argparse.Namespace:
         help='override settings in the config, key=value pairs, e.g. train_cfg.max_iters=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_strategy_argument(parser)
     # torchrun passes --local-rank (older launchers --local_rank)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -68,10 +70,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    if getattr(args, 'strategy', None):
+        apply_strategy(cfg, args.strategy)
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.auto_scale_lr and not cfg.auto_scale_lr.get('base_batch_size'):
+        raise SystemExit(f'--auto-scale-lr: {args.config} does not say the total batch size its '
+                         'learning rate is meant for; add auto_scale_lr = dict(base_batch_size=N).')
     # After --cfg-options, so that a custom_hooks=... there does not drop it.
     time_budget = getattr(args, 'time_budget', None)
     if time_budget is not None:
@@ -87,7 +94,7 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     prepare_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     try:
         runner.train()
     finally:

@@ -56,7 +56,8 @@ class ToyLinearDataset(BaseDataset):
 
 @HOOKS.register_module()
 class RankRecorderHook(Hook):
-    """Writes ``rank_<r>.json`` to the work dir: how many iterations this rank trained."""
+    """Writes ``rank_<r>.json`` to the work dir: how many iterations this rank trained, on
+    which samples, and which runner and model wrapper ran them."""
 
     def __init__(self):
         self.iterations = 0
@@ -68,7 +69,8 @@ class RankRecorderHook(Hook):
 
     def after_train(self, runner):
         with open(osp.join(runner.work_dir, f'rank_{get_rank()}.json'), 'w') as f:
-            json.dump(dict(iterations=self.iterations, seen_samples=self.seen_samples), f)
+            json.dump(dict(iterations=self.iterations, seen_samples=self.seen_samples,
+                           runner=type(runner).__name__, wrapper=type(runner.model).__name__), f)
 
 
 @METRICS.register_module()

@@ -1,4 +1,5 @@
-"""tools/dist_train.sh and tools/dist_test.sh on the CPU: 2 gloo processes over torchrun."""
+"""tools/dist_train.sh and tools/dist_test.sh on the CPU (gloo): two simulated nodes on one
+machine, and the FlexibleRunner's FSDP strategy on one node of two processes."""
 import json
 import os
 import os.path as osp
@@ -9,45 +10,85 @@ import sys
 import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO_ROOT, 'tests', 'data', 'configs', 'toy_runner.py')
+CONFIG = osp.join(REPO_ROOT, 'tests', 'data', 'configs', 'toy_runner_val.py')
+# Generous: two to four Python processes start torch and MMEngine on a loaded 2-core machine.
+TIMEOUT_S = 600
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
 
 
-def _run(script, *args, cwd):
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
-               PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
-    proc = subprocess.run(['bash', osp.join(REPO_ROOT, 'tools', script), *args], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
+def launch(script, *args, cwd, **env):
+    """Start ``bash tools/<script> ARGS`` with this interpreter; returns the Popen."""
+    env = dict(os.environ, PYTHON=sys.executable, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1',
+               **env)
+    return subprocess.Popen(['bash', osp.join(REPO_ROOT, 'tools', script), *args], cwd=cwd,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_two_gloo_ranks_train_and_gather_test_results_once(tmp_path):
+def wait_all(procs):
+    outputs = [proc.communicate(timeout=TIMEOUT_S)[0] for proc in procs]
+    for proc, output in zip(procs, outputs):
+        assert proc.returncode == 0, output[-4000:]
+    return outputs
+
+
+def run_two_nodes(script, *args, cwd):
+    """The same command on two simulated nodes (one process each), as a user runs it on two
+    machines: NNODES=2, NODE_RANK 0 and 1, node 0 as the master."""
+    port = str(free_port())
+    return wait_all([launch(script, *args, cwd=cwd, NNODES='2', NODE_RANK=str(rank),
+                            MASTER_ADDR='127.0.0.1', PORT=port) for rank in (0, 1)])
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_two_nodes_train_validate_and_test_every_sample_once(tmp_path):
     work_dir = tmp_path / 'work'
-    _run('dist_train.sh', CONFIG, '2', '--work-dir', str(work_dir), cwd=tmp_path)
+    val_file, test_file = tmp_path / 'val.jsonl', tmp_path / 'test.jsonl'
+    run_two_nodes('dist_train.sh', CONFIG, '1', '--work-dir', str(work_dir), '--cfg-options',
+                  f'val_evaluator.out_file={val_file}', cwd=tmp_path)
 
     ranks = [json.load(open(work_dir / f'rank_{r}.json')) for r in (0, 1)]
     assert [r['iterations'] for r in ranks] == [6, 6]
-    # DistributedSampler: the two ranks see disjoint halves of each epoch (16 samples, 2 x 2 per
-    # iteration, so the first 4 iterations cover the epoch exactly once).
+    assert {r['wrapper'] for r in ranks} == {'MMDistributedDataParallel'}
+    # DistributedSampler over the world of 2: the ranks see disjoint halves of each epoch (16
+    # samples, 2 x 2 per iteration: the first 4 iterations cover the epoch exactly once).
     first_epoch = ranks[0]['seen_samples'][:8] + ranks[1]['seen_samples'][:8]
     assert sorted(first_epoch) == list(range(16))
-
-    # Both ranks hold the same weights after DDP training: rank 0 saved them.
     checkpoint = torch.load(work_dir / 'iter_6.pth', weights_only=False)
     assert checkpoint['meta']['iter'] == 6
+    # Validation at the end of training: once, on rank 0, over all 7 samples (padded to 8).
+    [val_call] = read_jsonl(val_file)
+    assert val_call['rank'] == 0 and sorted(val_call['sample_ids']) == list(range(7))
 
-    gathered_file = tmp_path / 'gathered.jsonl'
-    _run('dist_test.sh', CONFIG, str(work_dir / 'iter_6.pth'), '2', '--work-dir',
-         str(tmp_path / 'test'), '--cfg-options', f'test_evaluator.out_file={gathered_file}',
-         cwd=tmp_path)
-    calls = [json.loads(line) for line in open(gathered_file)]
-    assert len(calls) == 1, 'metrics must be computed once, on rank 0'
-    assert calls[0]['rank'] == 0
-    # 7 samples over 2 ranks: the sampler pads to 8; the gathered results are the 7, once each.
-    assert sorted(calls[0]['sample_ids']) == list(range(7))
+    run_two_nodes('dist_test.sh', CONFIG, str(work_dir / 'iter_6.pth'), '1', '--work-dir',
+                  str(tmp_path / 'test'), '--cfg-options', f'test_evaluator.out_file={test_file}',
+                  cwd=tmp_path)
+    [test_call] = read_jsonl(test_file)
+    assert test_call['rank'] == 0 and sorted(test_call['sample_ids']) == list(range(7))
+
+
+def test_fsdp_strategy_trains_on_gloo_and_saves_a_whole_checkpoint(tmp_path):
+    from tests.data.toy_components import ToyRegressor
+
+    work_dir, val_file = tmp_path / 'work', tmp_path / 'val.jsonl'
+    wait_all([launch('dist_train.sh', CONFIG, '2', '--work-dir', str(work_dir), '--strategy',
+                     'fsdp', '--cfg-options', f'val_evaluator.out_file={val_file}',
+                     cwd=tmp_path, PORT=str(free_port()))])
+
+    ranks = [json.load(open(work_dir / f'rank_{r}.json')) for r in (0, 1)]
+    assert [(r['runner'], r['wrapper'], r['iterations']) for r in ranks] == [
+        ('FlexibleRunner', 'MMFullyShardedDataParallel', 6)] * 2
+    [val_call] = read_jsonl(val_file)
+    assert sorted(val_call['sample_ids']) == list(range(7))
+    # state_dict_cfg='full': one file with unsharded, unprefixed weights that a plain model
+    # (tools/test.py, the demo) loads as it is.
+    checkpoint = torch.load(work_dir / 'iter_6.pth', weights_only=False)
+    ToyRegressor().load_state_dict(checkpoint['state_dict'], strict=True)
