@@ -42,9 +42,11 @@ echo "[setup_env] installing pinned requirements (first run: a few minutes)"
 pip_install -r "$repo_root/requirements/torch.txt" \
   -r "$repo_root/requirements/runtime.txt" -r "$repo_root/requirements/tests.txt" \
   -r "$repo_root/requirements/export.txt"
-# mmpose's metadata requires chumpy, which does not build under build isolation and is never
-# imported by mmpose; its real runtime requirements are pinned in runtime.txt.
-pip_install --no-deps -r "$repo_root/requirements/mmpose.txt"
+# mmpose's metadata requires chumpy, which builds only without build isolation (see
+# requirements/mmpose.txt); with it installed, pip's resolver accepts mmpose and this project.
+pip_install "setuptools>=70.1"
+pip_install --no-build-isolation "$(grep '^chumpy' "$repo_root/requirements/mmpose.txt")"
+pip_install -r "$repo_root/requirements/mmpose.txt"
 pip_install --no-deps --no-build-isolation -e "$repo_root"
 
 "$venv_dir/bin/python" -c "import diffhand_mm, mmpose.datasets, timm" \
