@@ -30,7 +30,7 @@ LOOPS = _child('loop', mmpose_registry.LOOPS, ['diffhand_mm.engine'])
 HOOKS = _child('hook', mmpose_registry.HOOKS, ['diffhand_mm.engine', 'mmpose.engine.hooks'])
 LOG_PROCESSORS = _child('log processor', mmpose_registry.LOG_PROCESSORS, [])
 OPTIMIZERS = _child('optimizer', mmpose_registry.OPTIMIZERS, [])
-OPTIM_WRAPPERS = _child('optim_wrapper', mmpose_registry.OPTIM_WRAPPERS, [])
+OPTIM_WRAPPERS = _child('optim_wrapper', mmpose_registry.OPTIM_WRAPPERS, ['diffhand_mm.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     mmpose_registry.OPTIM_WRAPPER_CONSTRUCTORS, [])
 PARAM_SCHEDULERS = _child('parameter scheduler', mmpose_registry.PARAM_SCHEDULERS, [])

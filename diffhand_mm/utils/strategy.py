@@ -50,13 +50,15 @@ def apply_strategy(cfg: Config, name: str) -> None:
     ``fsdp``: ``FSDPStrategy`` sharding parameters, gradients and optimizer state; submodules
     of at least ``FSDP_MIN_PARAMS_PER_UNIT`` parameters become their own units; checkpoints are
     saved whole by rank 0 (``state_dict_cfg='full'``), so ``tools/test.py``, the demo and a
-    plain ``Runner`` load them as any other. ``deepspeed``: ``DeepSpeedStrategy`` with ZeRO
+    plain ``Runner`` load them as any other; a plain ``OptimWrapper`` becomes
+    ``FSDPOptimWrapper``, which clips by the norm of the whole gradient, not of each rank's
+    shard. ``deepspeed``: ``DeepSpeedStrategy`` with ZeRO
     stage 2; the optimizer wrapper becomes ``DeepSpeedOptimWrapper`` and the config's
     ``clip_grad.max_norm`` becomes DeepSpeed's ``gradient_clipping``.
 
     Args:
-        cfg: The experiment config; ``runner_type``, ``strategy`` and, for DeepSpeed,
-            ``optim_wrapper`` are set. ``--cfg-options strategy.<key>=...`` refines them.
+        cfg: The experiment config; ``runner_type``, ``strategy`` and, for FSDP and
+            DeepSpeed, ``optim_wrapper`` are set. ``--cfg-options strategy.<key>=...`` refines them.
         name: One of :data:`STRATEGY_NAMES`.
 
     Raises:
@@ -71,6 +73,8 @@ def apply_strategy(cfg: Config, name: str) -> None:
             type='MMFullyShardedDataParallel', use_orig_params=True,
             auto_wrap_policy=dict(type='torch.distributed.fsdp.wrap.size_based_auto_wrap_policy',
                                   min_num_params=FSDP_MIN_PARAMS_PER_UNIT)))
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
+            cfg.optim_wrapper.type = 'FSDPOptimWrapper'
     elif name == 'deepspeed':
         optim_wrapper = dict(cfg.optim_wrapper)
         clip_grad = optim_wrapper.pop('clip_grad', None) or {}

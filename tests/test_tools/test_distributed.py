@@ -7,7 +7,10 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import torch
+
+from tests.data.toy_components import ToyRegressor
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'tests', 'data', 'configs', 'toy_runner_val.py')
@@ -49,15 +52,20 @@ def read_jsonl(path):
         return [json.loads(line) for line in f]
 
 
-def test_two_nodes_train_validate_and_test_every_sample_once(tmp_path):
-    work_dir = tmp_path / 'work'
-    val_file, test_file = tmp_path / 'val.jsonl', tmp_path / 'test.jsonl'
-    run_two_nodes('dist_train.sh', CONFIG, '1', '--work-dir', str(work_dir), '--cfg-options',
-                  f'val_evaluator.out_file={val_file}', cwd=tmp_path)
+@pytest.fixture(scope='module')
+def two_node_training(tmp_path_factory):
+    """6 iterations on two simulated nodes of one process each, validated at the end."""
+    root = tmp_path_factory.mktemp('two_nodes')
+    run_two_nodes('dist_train.sh', CONFIG, '1', '--work-dir', str(root / 'work'),
+                  '--cfg-options', f"val_evaluator.out_file={root / 'val.jsonl'}", cwd=root)
+    return root
 
+
+def test_two_nodes_train_and_validate_every_sample_once(two_node_training):
+    work_dir = two_node_training / 'work'
     ranks = [json.load(open(work_dir / f'rank_{r}.json')) for r in (0, 1)]
-    assert [r['iterations'] for r in ranks] == [6, 6]
-    assert {r['wrapper'] for r in ranks} == {'MMDistributedDataParallel'}
+    assert [(r['runner'], r['wrapper'], r['iterations']) for r in ranks] == [
+        ('Runner', 'MMDistributedDataParallel', 6)] * 2
     # DistributedSampler over the world of 2: the ranks see disjoint halves of each epoch (16
     # samples, 2 x 2 per iteration: the first 4 iterations cover the epoch exactly once).
     first_epoch = ranks[0]['seen_samples'][:8] + ranks[1]['seen_samples'][:8]
@@ -65,19 +73,20 @@ def test_two_nodes_train_validate_and_test_every_sample_once(tmp_path):
     checkpoint = torch.load(work_dir / 'iter_6.pth', weights_only=False)
     assert checkpoint['meta']['iter'] == 6
     # Validation at the end of training: once, on rank 0, over all 7 samples (padded to 8).
-    [val_call] = read_jsonl(val_file)
+    [val_call] = read_jsonl(two_node_training / 'val.jsonl')
     assert val_call['rank'] == 0 and sorted(val_call['sample_ids']) == list(range(7))
 
-    run_two_nodes('dist_test.sh', CONFIG, str(work_dir / 'iter_6.pth'), '1', '--work-dir',
-                  str(tmp_path / 'test'), '--cfg-options', f'test_evaluator.out_file={test_file}',
-                  cwd=tmp_path)
+
+def test_two_nodes_test_every_sample_once(two_node_training, tmp_path):
+    test_file = tmp_path / 'test.jsonl'
+    run_two_nodes('dist_test.sh', CONFIG, str(two_node_training / 'work' / 'iter_6.pth'), '1',
+                  '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+                  f'test_evaluator.out_file={test_file}', cwd=tmp_path)
     [test_call] = read_jsonl(test_file)
     assert test_call['rank'] == 0 and sorted(test_call['sample_ids']) == list(range(7))
 
 
-def test_fsdp_strategy_trains_on_gloo_and_saves_a_whole_checkpoint(tmp_path):
-    from tests.data.toy_components import ToyRegressor
-
+def test_fsdp_strategy_trains_the_same_weights_as_ddp(two_node_training, tmp_path):
     work_dir, val_file = tmp_path / 'work', tmp_path / 'val.jsonl'
     wait_all([launch('dist_train.sh', CONFIG, '2', '--work-dir', str(work_dir), '--strategy',
                      'fsdp', '--cfg-options', f'val_evaluator.out_file={val_file}',
@@ -86,9 +95,16 @@ def test_fsdp_strategy_trains_on_gloo_and_saves_a_whole_checkpoint(tmp_path):
     ranks = [json.load(open(work_dir / f'rank_{r}.json')) for r in (0, 1)]
     assert [(r['runner'], r['wrapper'], r['iterations']) for r in ranks] == [
         ('FlexibleRunner', 'MMFullyShardedDataParallel', 6)] * 2
+    ddp_ranks = [json.load(open(two_node_training / 'work' / f'rank_{r}.json')) for r in (0, 1)]
+    assert [r['seen_samples'] for r in ranks] == [r['seen_samples'] for r in ddp_ranks]
     [val_call] = read_jsonl(val_file)
     assert sorted(val_call['sample_ids']) == list(range(7))
     # state_dict_cfg='full': one file with unsharded, unprefixed weights that a plain model
     # (tools/test.py, the demo) loads as it is.
-    checkpoint = torch.load(work_dir / 'iter_6.pth', weights_only=False)
-    ToyRegressor().load_state_dict(checkpoint['state_dict'], strict=True)
+    fsdp = torch.load(work_dir / 'iter_6.pth', weights_only=False)['state_dict']
+    ToyRegressor().load_state_dict(fsdp, strict=True)
+    # Same data, seed and world size as the two-node DDP run, with clipping active at every
+    # step: equal weights need the gradient norm of the whole model, not of each shard.
+    ddp = torch.load(two_node_training / 'work' / 'iter_6.pth', weights_only=False)['state_dict']
+    for key, value in ddp.items():
+        torch.testing.assert_close(fsdp[key], value, rtol=0, atol=1e-6)
