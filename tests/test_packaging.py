@@ -44,7 +44,8 @@ def _stack_without_diffhand_mm(target):
                                                                                 'platlib'))
     for site_dir in site_dirs:
         for name in os.listdir(site_dir):
-            if name.startswith(('diffhand_mm', '__editable__')) or name == '__pycache__':
+            # Ours: the package, the 'diffhand' distribution's metadata, the editable hooks.
+            if name.startswith(('diffhand', '__editable__')) or name == '__pycache__':
                 continue
             if not osp.exists(osp.join(target, name)):
                 os.symlink(osp.join(site_dir, name), osp.join(target, name))
@@ -72,6 +73,7 @@ def wheel(tmp_path_factory):
 def test_wheel_holds_the_package_and_its_data_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert 'diffhand_mm/hand/assets/open_hand_right.npz' in names
+    assert 'diffhand_mm/configs/diffhand_tiny_synthhand.py' in names
     top_level = {name.split('/')[0] for name in names}
     assert {n for n in top_level if not n.endswith('.dist-info')} == {'diffhand_mm'}
 
@@ -88,7 +90,14 @@ def test_wheel_installs_into_a_venv_with_the_stack_and_imports_outside_the_repo(
         f.write(f"import site; site.addsitedir({str(tmp_path / 'stack')!r})\n")
 
     output = _pip(python, 'install', str(wheel), cwd=tmp_path)
-    assert 'Successfully installed diffhand_mm' in output.replace('-', '_')
+    assert 'Successfully installed diffhand-' in output
+
+    # A user's config elsewhere that inherits a shipped one.
+    (tmp_path / 'my_config.py').write_text(
+        'from mmengine.config import read_base\n'
+        'with read_base():\n'
+        '    from diffhand_mm.configs.diffhand_tiny_synthhand import *  # noqa\n'
+        'train_dataloader.update(batch_size=3)\n')
 
     # From an unrelated directory, with nothing of the checkout on the path.
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
@@ -98,7 +107,10 @@ def test_wheel_installs_into_a_venv_with_the_stack_and_imports_outside_the_repo(
         'print(diffhand_mm.__file__)\n'
         'diffhand_mm.register_all_modules()\n'
         "hand = MODELS.build(dict(type='OpenHandModel'))\n"
-        'print(tuple(hand(pose=torch.zeros(1, 16, 3)).vertices.shape))\n')
+        'print(tuple(hand(pose=torch.zeros(1, 16, 3)).vertices.shape))\n'
+        'from mmengine.config import Config\n'
+        "cfg = Config.fromfile('my_config.py')\n"
+        'print(cfg.train_dataloader.batch_size, cfg.auto_scale_lr.base_batch_size)\n')
     lines = _run(python, '-c', check, cwd=tmp_path, env=env).splitlines()
     assert lines[0].startswith(site_dir) and not lines[0].startswith(REPO_ROOT)
-    assert lines[-1] == '(1, 778, 3)'
+    assert lines[-2:] == ['(1, 778, 3)', '3 16']

@@ -14,6 +14,8 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import FlexibleRunner, Runner
 
+from diffhand_mm.registry import type_name
+
 #: Names accepted by ``tools/train.py --strategy`` / ``tools/test.py --strategy``.
 STRATEGY_NAMES = ('ddp', 'fsdp', 'deepspeed')
 
@@ -37,10 +39,7 @@ def add_strategy_argument(parser: argparse.ArgumentParser) -> None:
 def strategy_type(cfg: Config) -> Optional[str]:
     """The class name of the config's FlexibleRunner strategy, or None without one."""
     strategy = cfg.get('strategy')
-    if strategy is None:
-        return None
-    kind = strategy['type']
-    return kind if isinstance(kind, str) else kind.__name__
+    return None if strategy is None else type_name(strategy['type'])
 
 
 def apply_strategy(cfg: Config, name: str) -> None:
@@ -73,18 +72,22 @@ def apply_strategy(cfg: Config, name: str) -> None:
             type='MMFullyShardedDataParallel', use_orig_params=True,
             auto_wrap_policy=dict(type='torch.distributed.fsdp.wrap.size_based_auto_wrap_policy',
                                   min_num_params=FSDP_MIN_PARAMS_PER_UNIT)))
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
-            cfg.optim_wrapper.type = 'FSDPOptimWrapper'
+        optim_wrapper = cfg.get('optim_wrapper')  # none in a test-only config
+        if optim_wrapper and type_name(optim_wrapper.get('type', 'OptimWrapper')) == \
+                'OptimWrapper':
+            optim_wrapper.type = 'FSDPOptimWrapper'
     elif name == 'deepspeed':
-        optim_wrapper = dict(cfg.optim_wrapper)
-        clip_grad = optim_wrapper.pop('clip_grad', None) or {}
-        # DeepSpeed owns loss scaling, clipping and accumulation; keep what builds the optimizer.
-        for key in ('type', 'loss_scale', 'dtype', 'accumulative_counts'):
-            optim_wrapper.pop(key, None)
-        cfg.optim_wrapper = dict(optim_wrapper, type='DeepSpeedOptimWrapper')
         strategy = dict(type='DeepSpeedStrategy', zero_optimization=dict(stage=2))
-        if 'max_norm' in clip_grad:
-            strategy['gradient_clipping'] = clip_grad['max_norm']
+        if cfg.get('optim_wrapper'):
+            optim_wrapper = dict(cfg.optim_wrapper)
+            clip_grad = optim_wrapper.pop('clip_grad', None) or {}
+            # DeepSpeed owns loss scaling, clipping and accumulation; keep what builds the
+            # optimizer.
+            for key in ('type', 'loss_scale', 'dtype', 'accumulative_counts'):
+                optim_wrapper.pop(key, None)
+            cfg.optim_wrapper = dict(optim_wrapper, type='DeepSpeedOptimWrapper')
+            if 'max_norm' in clip_grad:
+                strategy['gradient_clipping'] = clip_grad['max_norm']
     else:
         raise ValueError(f'unknown strategy {name!r}; choose one of {STRATEGY_NAMES}.')
     cfg.runner_type = 'FlexibleRunner'

@@ -31,6 +31,8 @@ def test_fsdp_saves_whole_checkpoints_and_wraps_large_submodules():
     apply_strategy(cfg, 'fsdp')
     assert cfg.strategy.type == 'FSDPStrategy' and cfg.strategy.state_dict_cfg == 'full'
     assert cfg.strategy.model_wrapper.auto_wrap_policy.min_num_params == 10**7
+    # The config names the OptimWrapper class (pure-Python style): replaced all the same.
+    assert cfg.optim_wrapper.type == 'FSDPOptimWrapper'
 
 
 def test_deepspeed_takes_over_the_optimizer_wrapper_and_clipping():
