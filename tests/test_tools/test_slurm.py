@@ -1,13 +1,17 @@
 """tools/slurm_train.sh and tools/slurm_test.sh with ``srun`` and ``scontrol`` replaced by stubs
-on PATH: the command the scripts build, and a 2-task job run by the stub as srun would run it
-(one process per task, with SLURM_PROCID / SLURM_NTASKS / SLURM_LOCALID / SLURM_NODELIST)."""
+on PATH: the commands the scripts build, and a 2-task training job run by the stub as srun
+would run it (one process per task, with SLURM_PROCID / SLURM_NTASKS / SLURM_LOCALID /
+SLURM_NODELIST), which must train what the two-node torchrun job trains."""
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
 
-from tests.test_tools.test_distributed import CONFIG, REPO_ROOT, TIMEOUT_S, free_port, read_jsonl
+import torch
+
+from tests.test_tools.launching import (REPO_ROOT, TIMEOUT_S, TOY_VAL_CONFIG, free_port,
+                                        read_jsonl, read_ranks, unprefixed_state_dict)
 
 # Records its arguments, then (unless SRUN_STUB_DRY_RUN is set) starts --ntasks copies of the
 # command with srun's variables and fails when one fails, as --kill-on-bad-exit does.
@@ -79,24 +83,23 @@ def test_slurm_train_builds_mmposes_srun_command(tmp_path):
         osp.join(REPO_ROOT, 'tools', 'test.py'), '--launcher=slurm', 'cfg.py', 'ckpt.pth']
 
 
-def test_two_task_slurm_job_trains_with_a_strategy_and_tests_every_sample_once(tmp_path):
+def test_two_task_slurm_job_with_a_strategy_trains_what_torchrun_trains(two_node_training,
+                                                                        tmp_path):
     # CPU-only "nodes": no --gres; 2 tasks, one per node; MASTER_ADDR from scontrol.
     env = slurm_env(tmp_path, GRES='', GPUS='2', GPUS_PER_NODE='1', CPUS_PER_TASK='1',
                     MASTER_PORT=str(free_port()))
-    work_dir, val_file, test_file = tmp_path / 'work', tmp_path / 'val.jsonl', tmp_path / 't.jsonl'
-    call = run_script('slurm_train.sh', 'cpu', 'toy', CONFIG, str(work_dir), '--strategy', 'ddp',
-                      '--cfg-options', f'val_evaluator.out_file={val_file}', env=env, cwd=tmp_path)
+    work_dir, val_file = tmp_path / 'work', tmp_path / 'val.jsonl'
+    call = run_script('slurm_train.sh', 'cpu', 'toy', TOY_VAL_CONFIG, str(work_dir), '--strategy',
+                      'ddp', '--cfg-options', f'val_evaluator.out_file={val_file}', env=env,
+                      cwd=tmp_path)
     assert not any(arg.startswith('--gres') for arg in call['argv'])
-    ranks = [json.load(open(work_dir / f'rank_{r}.json')) for r in (0, 1)]
+    ranks = read_ranks(work_dir)
     assert [(r['runner'], r['wrapper'], r['iterations']) for r in ranks] == [
         ('FlexibleRunner', 'MMDistributedDataParallel', 6)] * 2
-    assert sorted(ranks[0]['seen_samples'][:8] + ranks[1]['seen_samples'][:8]) == list(range(16))
+    assert [r['seen_samples'] for r in ranks] == [
+        r['seen_samples'] for r in read_ranks(two_node_training / 'work')]
     [val_call] = read_jsonl(val_file)
-    assert sorted(val_call['sample_ids']) == list(range(7))
-
-    env['MASTER_PORT'] = str(free_port())
-    run_script('slurm_test.sh', 'cpu', 'toy', CONFIG, str(work_dir / 'iter_6.pth'), '--work-dir',
-               str(tmp_path / 'test'), '--cfg-options', f'test_evaluator.out_file={test_file}',
-               env=env, cwd=tmp_path)
-    [test_call] = read_jsonl(test_file)
-    assert test_call['rank'] == 0 and sorted(test_call['sample_ids']) == list(range(7))
+    assert val_call['rank'] == 0 and sorted(val_call['sample_ids']) == list(range(7))
+    reference = unprefixed_state_dict(two_node_training / 'work' / 'iter_6.pth')
+    for key, value in unprefixed_state_dict(work_dir / 'iter_6.pth').items():
+        torch.testing.assert_close(value, reference[key], rtol=0, atol=1e-6)
