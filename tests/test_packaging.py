@@ -6,11 +6,11 @@ symbolic links to every entry of our site-packages except our own (editable) ins
 to the scratch venv by a ``.pth`` file. pip there sees the stack as installed (outside its
 environment, so it could never uninstall it), resolves the wheel's install_requires against
 it with ``--no-index`` (nothing downloads; a requirement the stack does not satisfy fails the
-test) and installs only diffhand_mm. About 20 s on a 2-core machine.
+test) and installs only diffhand_mm. About 15 s on a 2-core machine (the wheel is built once
+per session, tests/conftest.py).
 """
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,8 +19,6 @@ import zipfile
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# What setup.py reads; everything else of the checkout stays out of the build.
-SOURCE_FILES = ('setup.py', 'README.md', 'requirements', 'diffhand_mm')
 TIMEOUT_S = 600
 
 
@@ -51,35 +49,16 @@ def _stack_without_diffhand_mm(target):
                 os.symlink(osp.join(site_dir, name), osp.join(target, name))
 
 
-@pytest.fixture(scope='module')
-def wheel(tmp_path_factory):
-    root = tmp_path_factory.mktemp('wheel')
-    (root / 'src').mkdir()
-    # Build from a copy: an in-tree build would leave build/ behind, and a stale build/lib can
-    # put modules deleted since into the wheel.
-    for name in SOURCE_FILES:
-        src = osp.join(REPO_ROOT, name)
-        if osp.isdir(src):
-            shutil.copytree(src, root / 'src' / name,
-                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
-        else:
-            shutil.copy(src, root / 'src' / name)
-    _pip(sys.executable, 'wheel', '--no-deps', '--no-build-isolation', '-w', str(root / 'dist'),
-         str(root / 'src'), cwd=root)
-    [name] = os.listdir(root / 'dist')
-    return root / 'dist' / name
-
-
-def test_wheel_holds_the_package_and_its_data_only(wheel):
-    names = zipfile.ZipFile(wheel).namelist()
+def test_wheel_holds_the_package_and_its_data_only(diffhand_wheel):
+    names = zipfile.ZipFile(diffhand_wheel).namelist()
     assert 'diffhand_mm/hand/assets/open_hand_right.npz' in names
     assert 'diffhand_mm/configs/diffhand_tiny_synthhand.py' in names
     top_level = {name.split('/')[0] for name in names}
     assert {n for n in top_level if not n.endswith('.dist-info')} == {'diffhand_mm'}
 
 
-def test_wheel_installs_into_a_venv_with_the_stack_and_imports_outside_the_repo(wheel,
-                                                                                 tmp_path):
+def test_wheel_installs_into_a_venv_with_the_stack_and_imports_outside_the_repo(
+        diffhand_wheel, tmp_path):
     _stack_without_diffhand_mm(tmp_path / 'stack')
     venv = tmp_path / 'venv'
     _run(sys.executable, '-m', 'venv', '--without-pip', str(venv), cwd=tmp_path)
@@ -89,7 +68,7 @@ def test_wheel_installs_into_a_venv_with_the_stack_and_imports_outside_the_repo(
     with open(osp.join(site_dir, 'mm_stack.pth'), 'w') as f:
         f.write(f"import site; site.addsitedir({str(tmp_path / 'stack')!r})\n")
 
-    output = _pip(python, 'install', str(wheel), cwd=tmp_path)
+    output = _pip(python, 'install', str(diffhand_wheel), cwd=tmp_path)
     assert 'Successfully installed diffhand-' in output
 
     # A user's config elsewhere that inherits a shipped one.
