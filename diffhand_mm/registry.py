@@ -12,6 +12,7 @@ never imported when a child looks a name up, so the failing package is simply ne
 MMPose's transforms, metrics, hooks and visualisers import fine and are listed here so that
 their names resolve from our scope.
 """
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry
 from mmpose import registry as mmpose_registry
 
@@ -29,7 +30,7 @@ LOOPS = _child('loop', mmpose_registry.LOOPS, ['diffhand_mm.engine'])
 HOOKS = _child('hook', mmpose_registry.HOOKS, ['diffhand_mm.engine', 'mmpose.engine.hooks'])
 LOG_PROCESSORS = _child('log processor', mmpose_registry.LOG_PROCESSORS, [])
 OPTIMIZERS = _child('optimizer', mmpose_registry.OPTIMIZERS, [])
-OPTIM_WRAPPERS = _child('optim_wrapper', mmpose_registry.OPTIM_WRAPPERS, [])
+OPTIM_WRAPPERS = _child('optim_wrapper', mmpose_registry.OPTIM_WRAPPERS, ['diffhand_mm.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     mmpose_registry.OPTIM_WRAPPER_CONSTRUCTORS, [])
 PARAM_SCHEDULERS = _child('parameter scheduler', mmpose_registry.PARAM_SCHEDULERS, [])
@@ -51,6 +52,8 @@ METRICS = _child('metric', mmpose_registry.METRICS,
 EVALUATORS = _child('evaluator', mmpose_registry.EVALUATORS, [])
 VISUALIZERS = _child('visualizer', mmpose_registry.VISUALIZERS, [])
 VISBACKENDS = _child('vis_backend', mmpose_registry.VISBACKENDS, [])
+# MMEngine's functions (collate functions, FSDP wrap policies); MMPose has no such registry.
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, [])
 
 
 def type_name(type_) -> str:

@@ -13,9 +13,9 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
-from diffhand_mm.engine import build_runner
 from diffhand_mm.utils.cli import add_debug_argument, run_tool
 from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
+from diffhand_mm.utils.strategy import add_strategy_argument, apply_strategy, build_runner
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,6 +30,7 @@ def parse_args() -> argparse.Namespace:
         help='override settings in the config, key=value pairs')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_strategy_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
     args = parser.parse_args()
@@ -48,6 +49,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.load_from = args.checkpoint
     # Strict loading even for configs without our runtime's hook (see StrictLoadHook).
     cfg.setdefault('default_hooks', {}).setdefault('strict_load', dict(type='StrictLoadHook'))
+    if getattr(args, 'strategy', None):
+        apply_strategy(cfg, args.strategy)
     # Options first: they may address test_evaluator keys that --dump's list form would hide.
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

@@ -6,6 +6,7 @@ Example:
     python tools/train.py CONFIG --resume ckpt.pth     # a given checkpoint
     python tools/train.py CONFIG --time-budget 600     # 10 minutes of training, then stop
     bash tools/dist_train.sh CONFIG 2                  # 2 processes (GPUs, or gloo on CPU)
+    bash tools/dist_train.sh CONFIG 8 --strategy fsdp  # FlexibleRunner, sharded (docs/distributed.md)
 """
 import argparse
 import os
@@ -14,9 +15,9 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
-from diffhand_mm.engine import build_runner
 from diffhand_mm.utils.cli import add_debug_argument, run_tool
 from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
+from diffhand_mm.utils.strategy import add_strategy_argument, apply_strategy, build_runner
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,6 +40,7 @@ def parse_args() -> argparse.Namespace:
         help='override settings in the config, key=value pairs, e.g. train_cfg.max_iters=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_strategy_argument(parser)
     # torchrun passes --local-rank (older launchers --local_rank)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
@@ -70,10 +72,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    if getattr(args, 'strategy', None):
+        apply_strategy(cfg, args.strategy)
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.auto_scale_lr and not cfg.auto_scale_lr.get('base_batch_size'):
+        raise SystemExit(f'--auto-scale-lr: {args.config} does not say the total batch size its '
+                         'learning rate is meant for; add auto_scale_lr = dict(base_batch_size=N).')
     # After --cfg-options, so that a custom_hooks=... there does not drop it.
     time_budget = getattr(args, 'time_budget', None)
     if time_budget is not None:
