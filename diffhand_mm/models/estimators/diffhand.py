@@ -9,7 +9,7 @@ from torch import Tensor
 
 from diffhand_mm.models.heads.camera import perspective_project
 from diffhand_mm.models.tta import predict_with_tta
-from diffhand_mm.registry import MODELS
+from diffhand_mm.registry import MODELS, diffhand_scope
 
 #: ImageNet statistics in 0-255 RGB, what timm's encoders expect.
 IMAGENET_PREPROCESSOR = dict(type='ImgDataPreprocessor', mean=[123.675, 116.28, 103.53],
@@ -76,8 +76,11 @@ class DiffHand(BaseModel):
     def __init__(self, backbone: dict, head: dict, data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor or dict(IMAGENET_PREPROCESSOR),
-                         init_cfg=init_cfg)
+        # MMEngine builds the data preprocessor with its own registry: in our scope, so that its
+        # name means the same when another project builds this class (registry.py says why).
+        with diffhand_scope():
+            super().__init__(data_preprocessor=data_preprocessor or dict(IMAGENET_PREPROCESSOR),
+                             init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         head = dict(head)
         head.setdefault('in_channels', self.backbone.feature_channels)
