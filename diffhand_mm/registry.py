@@ -79,7 +79,8 @@ RUNNERS = _child('runner', mmpose_registry.RUNNERS, [], own_scope=False)
 RUNNER_CONSTRUCTORS = _child('runner constructor', mmpose_registry.RUNNER_CONSTRUCTORS, [],
                              own_scope=False)
 LOOPS = _child('loop', mmpose_registry.LOOPS, ['diffhand_mm.engine'])
-HOOKS = _child('hook', mmpose_registry.HOOKS, ['diffhand_mm.engine', 'mmpose.engine.hooks'])
+HOOKS = _child('hook', mmpose_registry.HOOKS,
+               ['diffhand_mm.engine', 'diffhand_mm.visualization', 'mmpose.engine.hooks'])
 LOG_PROCESSORS = _child('log processor', mmpose_registry.LOG_PROCESSORS, [])
 OPTIMIZERS = _child('optimizer', mmpose_registry.OPTIMIZERS, [])
 OPTIM_WRAPPERS = _child('optim_wrapper', mmpose_registry.OPTIM_WRAPPERS, [])
@@ -102,7 +103,7 @@ WEIGHT_INITIALIZERS = _child('weight initializer', mmpose_registry.WEIGHT_INITIA
 METRICS = _child('metric', mmpose_registry.METRICS,
                  ['diffhand_mm.evaluation', 'mmpose.evaluation.metrics'])
 EVALUATORS = _child('evaluator', mmpose_registry.EVALUATORS, [])
-VISUALIZERS = _child('visualizer', mmpose_registry.VISUALIZERS, [])
+VISUALIZERS = _child('visualizer', mmpose_registry.VISUALIZERS, ['diffhand_mm.visualization'])
 VISBACKENDS = _child('vis_backend', mmpose_registry.VISBACKENDS, [])
 
 

@@ -14,6 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
+from diffhand_mm.engine import MetricsFileHook
 from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
 
 
@@ -24,6 +25,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the directory to save evaluation logs')
     parser.add_argument('--dump', type=str,
                         help='dump predictions to a pickle file (.pkl) for offline evaluation')
+    parser.add_argument('--out', help='write the metrics to this file (.json/.yaml/.pkl)')
+    parser.add_argument('--show-dir', help='draw predictions into this folder (under the '
+                        'work dir / timestamp, as MMPose)')
+    parser.add_argument('--show', action='store_true', help='show drawings in a window')
+    parser.add_argument('--interval', type=int, default=1, help='draw every N-th sample')
+    parser.add_argument('--wait-time', type=float, default=1, help='seconds per shown drawing')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value pairs')
@@ -47,6 +54,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     # Options first: they may address test_evaluator keys that --dump's list form would hide.
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.show or args.show_dir is not None:
+        if args.show and not os.environ.get('DISPLAY'):
+            raise SystemExit('--show needs a display (DISPLAY is not set); use --show-dir DIR.')
+        if 'visualization' not in cfg.get('default_hooks', {}):
+            raise SystemExit('--show/--show-dir: the config has no default_hooks.visualization '
+                             '(e.g. dict(type=MeshVisualizationHook)).')
+        cfg.default_hooks.visualization.update(enable=True, show=args.show,
+                                               wait_time=args.wait_time,
+                                               out_dir=args.show_dir, interval=args.interval)
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise SystemExit('--dump: the output file must be a .pkl or .pickle file.')
@@ -68,6 +84,8 @@ def main() -> None:
     cfg = merge_args(cfg, args)
     prepare_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    if args.out is not None:
+        runner.register_hook(MetricsFileHook(args.out), 'LOWEST')
     try:
         runner.test()
     finally:

@@ -27,6 +27,8 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or without a path from the latest checkpoint '
         'in the work dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='do not evaluate checkpoints during training')
     parser.add_argument(
         '--time-budget', type=float, metavar='SECONDS',
         help='stop training after this many seconds of training iterations (validation '
@@ -52,6 +54,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
+    if getattr(args, 'no_validate', False):
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.amp:
         import torch
         if not torch.cuda.is_available():

@@ -1,8 +1,12 @@
 """Runner hooks."""
+import os.path as osp
 import time
 from typing import Optional
 
+from mmengine.dist import is_main_process
+from mmengine.fileio import dump
 from mmengine.hooks import Hook
+from mmengine.utils import mkdir_or_exist
 
 from diffhand_mm.registry import HOOKS
 
@@ -52,3 +56,25 @@ class TrainTimeBudgetHook(Hook):
                     f'TrainTimeBudgetHook: {self.spent_seconds:.0f} s of training reached the '
                     f'budget of {self.budget_seconds:.0f} s at iteration {runner.iter + 1}.')
                 loop._max_iters = runner.iter + 1
+
+
+@HOOKS.register_module()
+class MetricsFileHook(Hook):
+    """Write the test metrics to a file (``tools/test.py --out``, as MMPose's ``--out``).
+
+    Args:
+        out_file: ``.json``, ``.yaml``/``.yml`` or ``.pkl`` path; its folder is created.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self, out_file: str) -> None:
+        if not out_file.endswith(('.json', '.yaml', '.yml', '.pkl', '.pickle')):
+            raise ValueError(f'MetricsFileHook: {out_file!r} must end with .json, .yaml, .yml '
+                             'or .pkl.')
+        self.out_file = out_file
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        if metrics is not None and is_main_process():
+            mkdir_or_exist(osp.dirname(osp.abspath(self.out_file)))
+            dump(dict(metrics), self.out_file)

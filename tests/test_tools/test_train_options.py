@@ -40,3 +40,13 @@ def test_time_budget_survives_a_custom_hooks_override(tmp_path):
     cfg = merge_args(Config.fromfile(CONFIG),
                      _args(tmp_path, time_budget=60.0, cfg_options={'custom_hooks': []}))
     assert cfg.custom_hooks == [dict(type='TrainTimeBudgetHook', budget_seconds=60.0)]
+
+
+def test_no_validate_drops_the_validation_loop(tmp_path):
+    base = Config.fromfile(osp.join(osp.dirname(CONFIG), '..', '..', '..', 'configs',
+                                    'diffhand_tiny_synthhand.py'))
+    assert base.val_cfg is not None and base.val_dataloader is not None
+    cfg = merge_args(base, _args(tmp_path, no_validate=True))
+    assert cfg.val_cfg is None and cfg.val_dataloader is None and cfg.val_evaluator is None
+    kept = merge_args(Config.fromfile(base.filename), _args(tmp_path))
+    assert kept.val_cfg is not None

@@ -4,7 +4,9 @@
 from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook,
                             ParamSchedulerHook)
 from mmengine.runner import LogProcessor
-from mmengine.visualization import LocalVisBackend, Visualizer
+from mmengine.visualization import LocalVisBackend
+
+from diffhand_mm.visualization import MeshVisualizationHook, MeshVisualizer
 
 default_scope = 'diffhand_mm'
 
@@ -16,6 +18,8 @@ default_hooks = dict(
     checkpoint=dict(type=CheckpointHook, interval=1, max_keep_ckpts=3, save_last=True,
                     save_best='mesh/PA-MPJPE', rule='less'),
     sampler_seed=dict(type=DistSamplerSeedHook),
+    # Off unless asked for: tools/test.py --show-dir DIR / --show turn it on.
+    visualization=dict(type=MeshVisualizationHook, enable=False),
 )
 
 env_cfg = dict(
@@ -25,7 +29,8 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type=LocalVisBackend)]
-visualizer = dict(type=Visualizer, vis_backends=vis_backends, name='visualizer')
+# Draws the predicted mesh with the head's hand model (real-data configs set MANO).
+visualizer = dict(type=MeshVisualizer, vis_backends=vis_backends, name='visualizer')
 log_processor = dict(type=LogProcessor, window_size=50, by_epoch=True, num_digits=6)
 log_level = 'INFO'
 load_from = None
