@@ -54,8 +54,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
-    if getattr(args, 'no_validate', False):
-        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.amp:
         import torch
         if not torch.cuda.is_available():
@@ -76,6 +74,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if getattr(args, 'no_validate', False):  # after the options, which may address val_*
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     # After --cfg-options, so that a custom_hooks=... there does not drop it.
     time_budget = getattr(args, 'time_budget', None)
     if time_budget is not None:
