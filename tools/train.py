@@ -82,7 +82,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         if time_budget <= 0:
             raise SystemExit(f'--time-budget must be positive, got {time_budget}.')
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='TrainTimeBudgetHook', budget_seconds=time_budget)]
+            # prefixed: found from any scope, and dumpable in old-style configs (a class is not)
+            dict(type='diffhand_mm.TrainTimeBudgetHook', budget_seconds=time_budget)]
     return cfg
 
 

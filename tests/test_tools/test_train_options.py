@@ -21,7 +21,8 @@ def _args(work_dir, **kwargs):
 def test_time_budget_stops_the_run_and_still_saves_the_last_checkpoint(tmp_path):
     import diffhand_mm  # noqa: F401  (TrainTimeBudgetHook is registered in our scope)
     cfg = merge_args(Config.fromfile(CONFIG), _args(tmp_path, time_budget=1e-9))
-    assert cfg.custom_hooks[-1] == dict(type='TrainTimeBudgetHook', budget_seconds=1e-9)
+    assert cfg.custom_hooks[-1] == dict(type='diffhand_mm.TrainTimeBudgetHook',
+                                        budget_seconds=1e-9)
     cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -39,7 +40,8 @@ def test_time_budget_must_be_positive(tmp_path):
 def test_time_budget_survives_a_custom_hooks_override(tmp_path):
     cfg = merge_args(Config.fromfile(CONFIG),
                      _args(tmp_path, time_budget=60.0, cfg_options={'custom_hooks': []}))
-    assert cfg.custom_hooks == [dict(type='TrainTimeBudgetHook', budget_seconds=60.0)]
+    assert cfg.custom_hooks == [dict(type='diffhand_mm.TrainTimeBudgetHook',
+                                     budget_seconds=60.0)]
 
 
 def test_no_validate_drops_the_validation_loop(tmp_path):
