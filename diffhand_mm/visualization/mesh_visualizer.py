@@ -23,8 +23,9 @@ class MeshVisualizer(Visualizer):
     original image: the predicted mesh rendered with the original intrinsics (``ori_K``), the
     21 keypoints with their bones, and the boxes.
 
-    It follows MMPose's ``PoseLocalVisualizer`` interface (``set_dataset_meta``,
-    ``add_datasample``), so MMPose's ``PoseVisualizationHook`` drives it too.
+    It has the interface of MMPose's ``PoseLocalVisualizer`` that hooks call
+    (``set_dataset_meta``, ``add_datasample`` with MMPose's arguments); our
+    :class:`~diffhand_mm.visualization.MeshVisualizationHook` drives it.
 
     Args:
         name, image, vis_backends, save_dir: as MMEngine's ``Visualizer``.
