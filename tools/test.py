@@ -54,15 +54,18 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     # Options first: they may address test_evaluator keys that --dump's list form would hide.
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    if args.show or args.show_dir is not None:
-        if args.show and not os.environ.get('DISPLAY'):
+    show, show_dir = getattr(args, 'show', False), getattr(args, 'show_dir', None)
+    out = getattr(args, 'out', None)
+    if out is not None and not out.endswith(('.json', '.yaml', '.yml', '.pkl', '.pickle')):
+        raise SystemExit(f'--out: {out!r} must end with .json, .yaml, .yml or .pkl.')
+    if show or show_dir is not None:
+        if show and not os.environ.get('DISPLAY'):
             raise SystemExit('--show needs a display (DISPLAY is not set); use --show-dir DIR.')
         if 'visualization' not in cfg.get('default_hooks', {}):
             raise SystemExit('--show/--show-dir: the config has no default_hooks.visualization '
                              '(e.g. dict(type=MeshVisualizationHook)).')
-        cfg.default_hooks.visualization.update(enable=True, show=args.show,
-                                               wait_time=args.wait_time,
-                                               out_dir=args.show_dir, interval=args.interval)
+        cfg.default_hooks.visualization.update(enable=True, show=show, wait_time=args.wait_time,
+                                               out_dir=show_dir, interval=args.interval)
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise SystemExit('--dump: the output file must be a .pkl or .pickle file.')
