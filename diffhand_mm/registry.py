@@ -75,7 +75,7 @@ def _child(name: str, parent: Registry, locations: list, own_scope: bool = True)
 
 # Runner parts
 # A runner creates the default scope of its experiment, which a temporary scope would undo.
-RUNNERS = _child('runner', mmpose_registry.RUNNERS, [], own_scope=False)
+RUNNERS = _child('runner', mmpose_registry.RUNNERS, ['diffhand_mm.engine'], own_scope=False)
 RUNNER_CONSTRUCTORS = _child('runner constructor', mmpose_registry.RUNNER_CONSTRUCTORS, [],
                              own_scope=False)
 LOOPS = _child('loop', mmpose_registry.LOOPS, ['diffhand_mm.engine'])

@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from diffhand_mm.utils.cli import add_debug_argument, run_tool  # noqa: E402
+
 RUN_LABELS = {
     'full': 'DiffHand (cross-modality decoder + diffusion)',
     'no_diffusion': 'no diffusion (single pass)',
@@ -66,6 +68,7 @@ def main() -> None:
     parser.add_argument('--budget', type=float, required=True, help='seconds per run')
     parser.add_argument('--out-md', required=True)
     parser.add_argument('--out-png', required=True)
+    add_debug_argument(parser)
     args = parser.parse_args()
 
     runs = [name for name in RUN_LABELS if osp.isdir(osp.join(args.out_dir, name))]
@@ -114,4 +117,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
