@@ -29,6 +29,8 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or without a path from the latest checkpoint '
         'in the work dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='do not evaluate checkpoints during training')
     parser.add_argument(
         '--time-budget', type=float, metavar='SECONDS',
         help='stop training after this many seconds of training iterations (validation '
@@ -81,13 +83,16 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.auto_scale_lr and not cfg.auto_scale_lr.get('base_batch_size'):
         raise SystemExit(f'--auto-scale-lr: {args.config} does not say the total batch size its '
                          'learning rate is meant for; add auto_scale_lr = dict(base_batch_size=N).')
+    if getattr(args, 'no_validate', False):  # after the options, which may address val_*
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     # After --cfg-options, so that a custom_hooks=... there does not drop it.
     time_budget = getattr(args, 'time_budget', None)
     if time_budget is not None:
         if time_budget <= 0:
             raise SystemExit(f'--time-budget must be positive, got {time_budget}.')
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='TrainTimeBudgetHook', budget_seconds=time_budget)]
+            # prefixed: found from any scope, and dumpable in old-style configs (a class is not)
+            dict(type='diffhand_mm.TrainTimeBudgetHook', budget_seconds=time_budget)]
     return cfg
 
 

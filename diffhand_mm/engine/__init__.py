@@ -2,7 +2,8 @@
 checkpoint loading, atomic checkpoint saves, the work-dir lock, hooks, optimizer wrappers."""
 from .checkpoint_loading import install_checkpoint_loader, load_local_checkpoint
 from .file_backend import AtomicLocalBackend
-from .hooks import NonFiniteLossError, NonFiniteLossHook, StrictLoadHook, TrainTimeBudgetHook
+from .hooks import (MetricsFileHook, NonFiniteLossError, NonFiniteLossHook, StrictLoadHook,
+                    TrainTimeBudgetHook)
 from .optim_wrappers import FSDPOptimWrapper
 from .strict_loading import (CheckpointMismatchError, check_checkpoint,
                              load_checkpoint_strictly)
@@ -16,5 +17,6 @@ __all__ = [
     'install_checkpoint_loader', 'load_local_checkpoint', 'load_checkpoint_strictly',
     'check_checkpoint', 'CheckpointMismatchError', 'AtomicLocalBackend', 'TrainTimeBudgetHook',
     'StrictLoadHook', 'NonFiniteLossHook', 'NonFiniteLossError', 'GuardedRunner',
-    'GuardedFlexibleRunner', 'WorkDirLock', 'WorkDirInUseError', 'FSDPOptimWrapper'
+    'GuardedFlexibleRunner', 'WorkDirLock', 'WorkDirInUseError', 'FSDPOptimWrapper',
+    'MetricsFileHook'
 ]
