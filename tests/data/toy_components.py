@@ -24,6 +24,10 @@ class ToyRegressor(BaseModel):
     def __init__(self, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.linear = nn.Linear(4, 1)
+        # The same start under every runner and strategy, whatever the RNG has done before.
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.tensor([[0.1, -0.2, 0.3, -0.4]]))
+            self.linear.bias.zero_()
 
     def forward(self, inputs, targets=None, sample_idx=None, mode='tensor', **kwargs):
         x = torch.stack(inputs) if isinstance(inputs, (list, tuple)) else inputs
@@ -38,10 +42,12 @@ class ToyRegressor(BaseModel):
 
 @DATASETS.register_module()
 class ToyLinearDataset(BaseDataset):
-    """``num_samples`` fixed random inputs with targets from a fixed linear map."""
+    """``num_samples`` fixed random inputs with targets from a fixed linear map; the target of
+    sample ``nan_sample`` (if given) is NaN, as a corrupt label."""
 
-    def __init__(self, num_samples=16, **kwargs):
+    def __init__(self, num_samples=16, nan_sample=None, **kwargs):
         self.num_samples = num_samples
+        self.nan_sample = nan_sample
         super().__init__(serialize_data=False, **kwargs)
 
     def load_data_list(self):
@@ -50,13 +56,15 @@ class ToyLinearDataset(BaseDataset):
         items = []
         for i in range(self.num_samples):
             x = torch.randn(4, generator=gen)
-            items.append(dict(inputs=x, targets=(x * weights).sum()))
+            target = torch.tensor(float('nan')) if i == self.nan_sample else (x * weights).sum()
+            items.append(dict(inputs=x, targets=target))
         return items
 
 
 @HOOKS.register_module()
 class RankRecorderHook(Hook):
-    """Writes ``rank_<r>.json`` to the work dir: how many iterations this rank trained."""
+    """Writes ``rank_<r>.json`` to the work dir: how many iterations this rank trained, on
+    which samples, and which runner and model wrapper ran them."""
 
     def __init__(self):
         self.iterations = 0
@@ -68,7 +76,8 @@ class RankRecorderHook(Hook):
 
     def after_train(self, runner):
         with open(osp.join(runner.work_dir, f'rank_{get_rank()}.json'), 'w') as f:
-            json.dump(dict(iterations=self.iterations, seen_samples=self.seen_samples), f)
+            json.dump(dict(iterations=self.iterations, seen_samples=self.seen_samples,
+                           runner=type(runner).__name__, wrapper=type(runner.model).__name__), f)
 
 
 @METRICS.register_module()

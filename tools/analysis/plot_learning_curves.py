@@ -19,6 +19,8 @@ from diffhand_mm.utils.markdown import replace_markdown_section
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from diffhand_mm.utils.cli import add_debug_argument, run_tool  # noqa: E402
+
 RUN_LABELS = {
     'full': 'DiffHand (cross-modality decoder + diffusion)',
     'no_diffusion': 'no diffusion (single pass)',
@@ -98,6 +100,7 @@ def main() -> None:
                         help='which section of --out-md to write')
     parser.add_argument('--out-md', required=True)
     parser.add_argument('--out-png', required=True)
+    add_debug_argument(parser)
     args = parser.parse_args()
 
     runs = [name for name in args.runs if osp.isdir(osp.join(args.out_dir, name))]
@@ -151,4 +154,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
