@@ -49,11 +49,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-side-view', action='store_true')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0, help='seed of the diffusion noise')
+    add_threads_argument(parser)
     parser.add_argument('--strict', action='store_true',
                         help='stop at the first input that cannot be used (default: report it, '
                         'skip it, go on, exit with status 1 at the end)')
     add_debug_argument(parser)
-    add_threads_argument(parser)
     return parser.parse_args(argv)
 
 

@@ -15,3 +15,4 @@ with read_base():
 
 model.backbone.update(pretrained=False, drop_path_rate=0.1)
 model.head.hand_model = dict(type=MANOHandModel, model_path='data/mano', side='right')
+visualizer.hand_model = model.head.hand_model  # draws meshes in MANO's topology

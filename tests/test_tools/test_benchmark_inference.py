@@ -6,7 +6,8 @@ import torch.nn.functional as F
 
 from tools.analysis.benchmark_inference import (BEGIN_MARK, END_MARK, SECTION_TITLE,
                                                 TABLE_COLUMNS, build_model, count_flops,
-                                                format_table, main, make_batch, run_benchmark,
+                                                format_table, main, make_batch,
+                                                paired_time_ratios, run_benchmark,
                                                 run_benchmarks, write_section)
 
 TINY = osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'models',
@@ -67,7 +68,8 @@ def test_tiny_config_encodes_once_and_flops_add_up(tiny_model):
     assert [c.strip() for c in lines[0].strip('|').split('|')] == list(TABLE_COLUMNS)
     assert len(lines) == 2 + len(rows)
     first = [c.strip() for c in lines[2].strip('|').split('|')]
-    assert first[:2] == ['1', '1'] and first[-2:] == ['1.00', '1.00'] and first[-3] == '1'
+    assert first[:2] == ['1', '1'] and first[-3:] == ['1.00', '1.00-1.00', '1.00']
+    assert first[-4] == '1'
 
 
 def test_several_models_are_timed_in_interleaved_rounds(tiny_model):
@@ -86,6 +88,24 @@ def test_several_models_are_timed_in_interleaved_rounds(tiny_model):
     # two rounds, each running every configuration of both models, then the FLOP counts
     assert order[:8] == ['a', 'a', 'b', 'b'] * 2
     assert [[(r.steps, r.hypotheses) for r in rows] for rows in results] == [[(1, 1), (1, 2)]] * 2
+
+
+def test_time_ratios_are_paired_per_round(tiny_model):
+    """A round slowed by load for both configurations does not move the time ratio."""
+    # round 2 ran under load: both configurations took twice as long
+    ratios = paired_time_ratios([2.0, 4.0, 2.2], [1.0, 2.0, 1.0])
+    assert ratios == pytest.approx([2.0, 2.0, 2.2])
+    with pytest.raises(ValueError, match='cannot pair 2 timed rounds with 3'):
+        paired_time_ratios([1.0, 2.0], [1.0, 1.0, 1.0])
+    # the table's ratio column is the median of the rows' own per-round ratios
+    data = make_batch(tiny_model, batch_size=1, size=64, device='cpu')
+    rows = run_benchmark(tiny_model, data, steps=[1, 4], hypotheses=[1], repeats=3, warmup=0)
+    reference, slow = rows
+    assert reference.time_ratios == [1.0, 1.0, 1.0]
+    assert len(slow.time_ratios) == 3 and all(r > 1 for r in slow.time_ratios)
+    cells = [c.strip() for c in format_table(rows).splitlines()[3].strip('|').split('|')]
+    low, high = sorted(slow.time_ratios)[0], sorted(slow.time_ratios)[-1]
+    assert cells[-3:-1] == [f'{sorted(slow.time_ratios)[1]:.2f}', f'{low:.2f}-{high:.2f}']
 
 
 def test_cli_writes_only_its_section(tmp_path):

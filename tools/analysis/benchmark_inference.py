@@ -13,7 +13,12 @@ Time is the process's CPU time on the CPU (``time.process_time``: on a shared ma
 jobs slow the wall clock, much less the CPU time a process needs) and the wall-clock time on
 CUDA (synchronised). All configurations of all configs are timed in interleaved rounds (round
 r runs each of them once before round r + 1 starts), so a change of load falls on all alike;
-the table gives the median and the fastest round.
+the table gives the median and the fastest round. The time ratios to 1 step x 1 hypothesis are
+paired: in every round a configuration's time is divided by the same model's 1 x 1 time of
+that round (a few seconds apart), and the table gives the median and the range of these
+per-round ratios. CPU time is not immune to load (another job on the other core, or on a
+sibling hardware thread, slows memory and caches: the same encoder pass varies by ~10 % here),
+and pairing keeps such slow drifts out of the ratio.
 
 Example:
     python tools/analysis/benchmark_inference.py \\
@@ -49,7 +54,7 @@ TABLE_COLUMNS = ('steps', 'hypotheses', 'time ms/img', 'min time ms/img',
                  'encoder ms/img', 'head ms/img',
                  'encoder share %', 'encoder GFLOPs/img', 'decoder GFLOPs/step/img',
                  'decoder image-part GFLOPs/img', 'total GFLOPs/img', 'encoder passes/img',
-                 'time / 1x1', 'FLOPs / 1x1')
+                 'time / 1x1', 'time / 1x1 range', 'FLOPs / 1x1')
 
 aten = torch.ops.aten
 
@@ -95,6 +100,8 @@ class BenchmarkRow:
     ``time_ms`` and ``encoder_ms`` are medians over the timed rounds, ``head_ms`` their
     difference; ``min_time_ms`` is the fastest round (the steadier number on a shared machine,
     where other jobs only ever add time). Times are CPU times on the CPU, wall-clock on CUDA.
+    ``time_ratios`` are the paired per-round ratios to the same model's reference
+    configuration (1 step x 1 hypothesis, see :func:`paired_time_ratios`).
     """
     steps: int
     hypotheses: int
@@ -107,6 +114,7 @@ class BenchmarkRow:
     context_gflops: float
     total_gflops: float
     encoder_passes_per_image: float
+    time_ratios: List[float]
 
     def cells(self, reference: 'BenchmarkRow') -> List[str]:
         share = 100.0 * self.encoder_ms / self.time_ms
@@ -116,7 +124,8 @@ class BenchmarkRow:
                 f'{self.encoder_gflops:.2f}', f'{self.decoder_step_gflops:.3f}',
                 f'{self.context_gflops:.3f}', f'{self.total_gflops:.2f}',
                 f'{self.encoder_passes_per_image:g}',
-                f'{self.time_ms / reference.time_ms:.2f}',
+                f'{statistics.median(self.time_ratios):.2f}',
+                f'{min(self.time_ratios):.2f}-{max(self.time_ratios):.2f}',
                 f'{self.total_gflops / reference.total_gflops:.2f}']
 
 
@@ -278,10 +287,33 @@ def _time_case(case: _Case, device: str) -> None:
     case.encoder_images += probe.images
 
 
-def _finish(case: _Case) -> BenchmarkRow:
-    """FLOPs of ``case`` and the row of its timings."""
+def paired_time_ratios(times: Sequence[float], reference_times: Sequence[float]) -> List[float]:
+    """Per-round ratios ``times[r] / reference_times[r]`` of two interleaved configurations.
+
+    Raises:
+        ValueError: if the two were not timed in the same number of rounds.
+    """
+    if len(times) != len(reference_times) or not times:
+        raise ValueError(f'benchmark_inference: cannot pair {len(times)} timed rounds with '
+                         f'{len(reference_times)} of the reference configuration.')
+    return [t / r for t, r in zip(times, reference_times)]
+
+
+def reference_case(cases: Sequence[_Case]) -> _Case:
+    """The case ratios are relative to: 1 step x 1 hypothesis, or the first when not run."""
+    return next((c for c in cases if c.steps == 1 and c.hypotheses == 1), cases[0])
+
+
+def _finish(case: _Case, reference: _Case) -> BenchmarkRow:
+    """FLOPs of ``case`` and the row of its timings (ratios paired with ``reference``)."""
     _configure(case.model, case.steps, case.hypotheses)
-    flops = measure_flops(case.model, case.data)
+    # Counted on the eager loop: a replayed CUDA graph runs no operator the counter sees.
+    accelerate = case.model.test_cfg.pop('accelerate', None)
+    try:
+        flops = measure_flops(case.model, case.data)
+    finally:
+        if accelerate is not None:
+            case.model.test_cfg['accelerate'] = accelerate
     if flops['decoder_calls'] != case.steps:
         raise RuntimeError(f'benchmark_inference: expected {case.steps} decoder calls per '
                            f"predict, saw {flops['decoder_calls']}.")
@@ -295,7 +327,8 @@ def _finish(case: _Case) -> BenchmarkRow:
                         decoder_step_gflops=flops['decoder'] / case.steps / batch / 1e9,
                         context_gflops=flops['context'] / batch / 1e9,
                         total_gflops=flops['total'] / batch / 1e9,
-                        encoder_passes_per_image=case.encoder_images / (len(case.times) * batch))
+                        encoder_passes_per_image=case.encoder_images / (len(case.times) * batch),
+                        time_ratios=paired_time_ratios(case.times, reference.times))
 
 
 def run_benchmarks(models: Sequence[Tuple[nn.Module, dict]], steps: Sequence[int],
@@ -306,7 +339,8 @@ def run_benchmarks(models: Sequence[Tuple[nn.Module, dict]], steps: Sequence[int
     ``warmup`` untimed ``predict`` per configuration come first (first-call costs:
     allocations, thread pools, CUDA graph capture), then ``repeats`` rounds, each running
     every configuration of every model once (hypotheses varying fastest, then steps, then
-    models). FLOPs are counted after the timing.
+    models). FLOPs are counted after the timing; time ratios are paired per round with the
+    model's 1 step x 1 hypothesis case (:func:`paired_time_ratios`).
 
     Returns:
         list: per model, its rows.
@@ -321,7 +355,8 @@ def run_benchmarks(models: Sequence[Tuple[nn.Module, dict]], steps: Sequence[int
     for _ in range(repeats):
         for case in flat:
             _time_case(case, device)
-    return [[_finish(case) for case in model_cases] for model_cases in cases]
+    return [[_finish(case, reference_case(model_cases)) for case in model_cases]
+            for model_cases in cases]
 
 
 def run_benchmark(model: nn.Module, data: dict, steps: Sequence[int],
@@ -333,7 +368,8 @@ def run_benchmark(model: nn.Module, data: dict, steps: Sequence[int],
 
 def format_table(rows: Sequence[BenchmarkRow]) -> str:
     """Markdown table; the ratio columns are relative to the 1 step x 1 hypothesis row
-    (or the first row when that pair was not run)."""
+    (or the first row when that pair was not run): FLOPs directly, time as the median and
+    range of the rows' paired per-round ratios."""
     reference = next((r for r in rows if r.steps == 1 and r.hypotheses == 1), rows[0])
     lines = ['| ' + ' | '.join(TABLE_COLUMNS) + ' |',
              '|' + '|'.join('---:' for _ in TABLE_COLUMNS) + '|']
@@ -356,7 +392,9 @@ def describe_run(configs: Sequence[str], device: str, batch_size: int, size: int
         f'Run {datetime.date.today().isoformat()}: {names}, random weights, batch '
         f'{batch_size} of {size}x{size} random images, device {device} ({hardware}), '
         f'torch {torch.__version__}, sampling loop {accelerate or "eager"}; {timer}, median '
-        f'(and fastest) of {repeats} interleaved rounds after {warmup} warm-up run(s).',
+        f'(and fastest) of {repeats} interleaved rounds after {warmup} warm-up run(s); '
+        f'"time / 1x1": median (and range) over the rounds of the ratio to the same '
+        f"round's 1 x 1.",
         '', '```', command, '```'])
 
 

@@ -46,6 +46,7 @@ def main(argv=None) -> None:
     parser.add_argument('--teacher-run', required=True, help='the teacher run folder')
     parser.add_argument('--config', default='configs/_base_/models/diffhand_fast_tiny.py',
                         help='model config timed for the CPU column')
+    parser.add_argument('--budget', default='BUDGET', help='the runs\' budget, for the command')
     parser.add_argument('--out', required=True, help='markdown file')
     args = parser.parse_args(argv)
 
@@ -63,7 +64,7 @@ def main(argv=None) -> None:
                          f"{metrics['PA-MPJPE']:.2f} | {metrics['PA-MPVPE']:.2f} | "
                          f"{metrics['PA-MPJPE'] / reference:.3f} | {timing[steps]:.1f} |")
     command = ('bash tools/analysis/run_distillation.sh ' + args.teacher_run + ' ' +
-               args.out_dir + ' BUDGET')
+               args.out_dir + ' ' + str(args.budget))
     body = '\n'.join([
         'Every model tested on the 200 SynthHand test images (seed 0 of '
         '`tools/analysis/run_learning_curves.sh`), one hypothesis, eta = 0. Training time: '

@@ -25,21 +25,21 @@ main() {
   [[ -f $TEACHER ]] || { echo "no teacher checkpoint in $TEACHER_RUN" >&2; exit 2; }
   mkdir -p "$OUT"
 
-  write_config() {  # name, extra options of write_run_config.py
-    local name=$1
-    shift
-    $PY tools/analysis/write_run_config.py configs/diffhand_fast_tiny_synthhand.py \
-      "$OUT/$name/run_config.py" --data "$DATA" --budget "$BUDGET" "$@"
+  write_config() {  # name, config, extra options of write_run_config.py
+    local name=$1 config=$2
+    shift 2
+    $PY tools/analysis/write_run_config.py "$config" "$OUT/$name/run_config.py" \
+      --data "$DATA" --budget "$BUDGET" "$@"
   }
   pids=()
   for steps in 1 2; do
-    write_config "distill_$steps" --teacher-checkpoint "$TEACHER" --student-steps $steps \
-      --lr 2e-4
+    write_config "distill_$steps" configs/diffhand_fast_tiny_synthhand_distilled.py \
+      --teacher-checkpoint "$TEACHER" --student-steps $steps
     $PY tools/train.py "$OUT/distill_$steps/run_config.py" --work-dir "$OUT/distill_$steps" \
       > "$OUT/distill_$steps/train.log" 2>&1 &
     pids+=($!)
   done
-  write_config continued
+  write_config continued configs/diffhand_fast_tiny_synthhand.py
   $PY tools/train.py "$OUT/continued/run_config.py" --work-dir "$OUT/continued" \
     --resume "$TEACHER" > "$OUT/continued/train.log" 2>&1 &
   pids+=($!)
@@ -61,6 +61,6 @@ main() {
       $steps "distill_${steps}_$steps"
   done
   $PY tools/analysis/report_distillation.py "$OUT" --teacher-run "$TEACHER_RUN" \
-    --out docs/learning_curves.md
+    --budget "$BUDGET" --out docs/learning_curves.md
 }
-main "$@"
+main "$@"; exit $?

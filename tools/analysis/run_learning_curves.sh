@@ -56,4 +56,4 @@ main() {
   $PY tools/analysis/plot_learning_curves.py "$OUT" --budget "$BUDGET" --runs "${RUNS[@]}" \
     --comparison "$COMPARISON" --out-md docs/learning_curves.md --out-png "$png"
 }
-main "$@"
+main "$@"; exit $?

@@ -3,9 +3,9 @@
 The run inherits an experiment config of the package and trains it on the comparisons'
 SynthHand files, with loaders in the process (one thread each), validation on the first 64
 test images every 150 iterations, a constant learning rate after a 50-iteration warm-up, and
-``TrainTimeBudgetHook`` stopping it after ``--budget`` seconds of training. With
-``--teacher-checkpoint`` the run distils that trained model's 10-step sampler into
-``--student-steps`` steps (``DistilledDiffHand``).
+``TrainTimeBudgetHook`` stopping it after ``--budget`` seconds of training. For a
+distillation config (``DistilledDiffHand``), ``--teacher-checkpoint`` and ``--student-steps``
+set the teacher and the student's steps.
 
 Example:
     python tools/analysis/write_run_config.py configs/diffhand_fast_tiny_synthhand.py \\
@@ -36,11 +36,7 @@ param_scheduler = [
 default_hooks.checkpoint.update(interval=150, save_best=None)
 custom_hooks = [dict(type=TrainTimeBudgetHook, budget_seconds={budget})]
 '''
-DISTILLATION = '''
-from diffhand_mm.models.estimators import DistilledDiffHand  # noqa: E402
-
-model.update(type=DistilledDiffHand, teacher_checkpoint='{teacher}', student_steps={steps},
-             teacher_steps=10)
+DISTILLATION = '''model.update(teacher_checkpoint='{teacher}', student_steps={steps})
 model.test_cfg.sampling_steps = {steps}
 '''
 
@@ -61,7 +57,8 @@ def main(argv=None) -> None:
     parser.add_argument('--data', required=True, help='SynthHand folder')
     parser.add_argument('--budget', type=float, required=True, help='training seconds')
     parser.add_argument('--lr', type=float, help='learning rate (default: the config\'s)')
-    parser.add_argument('--teacher-checkpoint', help='distil this trained model\'s sampler')
+    parser.add_argument('--teacher-checkpoint',
+                        help='for a distillation config: the trained model to distil')
     parser.add_argument('--student-steps', type=int, default=1,
                         help='DDIM steps of the distilled sampler')
     args = parser.parse_args(argv)

@@ -90,9 +90,10 @@ class CoarseCrossModalityDecoder(CrossModalityDecoder):
                  signal_rate: int = 4, upsample_neighbours: int = 8, sample_rate: int = 4,
                  num_levels: int = 2, group_size: int = 8, fps_start_index: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
-        if template_faces is None:
+        if template_faces is None or len(template_faces) == 0:
             raise ValueError('CoarseCrossModalityDecoder: template_faces are needed (the '
-                             'upsampling follows the mesh surface).')
+                             'upsampling follows the mesh surface); a point set without faces '
+                             'cannot use it.')
         if signal_rate < 1:
             raise ValueError(f'CoarseCrossModalityDecoder: signal_rate must be >= 1, got '
                              f'{signal_rate}.')

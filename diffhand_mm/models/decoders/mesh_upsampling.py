@@ -8,8 +8,8 @@ only bending across a neighbourhood leaves an error. Among the weights that repr
 template, the chosen ones minimise ``sum_j (w_j d_j)^2`` (d_j the geodesic distance), so near
 neighbours dominate. Geodesic rather than Euclidean neighbours: in a hand, the nearest point
 in space is often on the neighbouring finger, which moves differently (measured on 200 posed
-open hands with 195 of 778 vertices kept: mean error 1.1 mm and max 33 mm with Euclidean
-neighbours, 0.46 mm and 10 mm with geodesic ones; see docs/model.md).
+open hands with 195 of 778 vertices kept: mean error 1.1 mm and max 32 mm with Euclidean
+neighbours, 0.46 mm and 10 mm with geodesic ones, 8 neighbours; see docs/model.md).
 """
 from typing import Tuple
 

@@ -36,7 +36,7 @@ class DistilledDiffHand(DiffHand):
         backbone, head, data_preprocessor, train_cfg, init_cfg: As :class:`DiffHand`; the
             same architecture as the teacher's.
         teacher_checkpoint: Checkpoint of the trained teacher (a DiffHand of this
-            architecture); the student starts from it.
+            architecture); the student starts from it. Needed to train (not to test).
         student_steps: S, the DDIM steps the student learns to sample with (1 or 2 usually).
         teacher_steps: The teacher's DDIM steps (the paper's 10).
         noises_per_image: Initial noises drawn per training image.
@@ -46,7 +46,7 @@ class DistilledDiffHand(DiffHand):
         ValueError: ``student_steps`` >= ``teacher_steps``, or a head without diffusion.
     """
 
-    def __init__(self, backbone: dict, head: dict, teacher_checkpoint: str,
+    def __init__(self, backbone: dict, head: dict, teacher_checkpoint: Optional[str] = None,
                  student_steps: int = 1, teacher_steps: int = 10, noises_per_image: int = 1,
                  data_preprocessor: Optional[dict] = None, train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
@@ -77,6 +77,9 @@ class DistilledDiffHand(DiffHand):
         """Student and teacher from ``teacher_checkpoint`` (a resumed run then loads the
         student's own state on top)."""
         super().init_weights()
+        if not self.teacher_checkpoint:
+            raise ValueError('DistilledDiffHand: set model.teacher_checkpoint to the trained '
+                             'model to distil (e.g. --cfg-options model.teacher_checkpoint=CKPT).')
         checkpoint = _load_checkpoint(self.teacher_checkpoint, map_location='cpu')
         state = checkpoint.get('state_dict', checkpoint)
         load_state_dict(self, {k[len('module.'):] if k.startswith('module.') else k: v

@@ -6,9 +6,11 @@ from .diffusion_mesh_head import DiffusionMeshHead
 from .hypotheses import (ConsensusSelector, HypothesisSelector, build_hypothesis_selector,
                          hypothesis_spread, select_consensus_hypothesis, take_hypotheses)
 from .joint_evidence import JointEvidenceSelector, similarity_align
+from .topology import PointSetTopology
 
 __all__ = [
-    'DiffusionMeshHead', 'WeakPerspectiveCameraHead', 'box_to_camera', 'joint_box',
+    'DiffusionMeshHead', 'PointSetTopology', 'WeakPerspectiveCameraHead', 'box_to_camera',
+    'joint_box',
     'weak_perspective_project',
     'weak_perspective_to_translation', 'perspective_project', 'pixels_to_normalized',
     'normalized_to_pixels', 'select_consensus_hypothesis', 'ConsensusSelector',

@@ -12,7 +12,9 @@ SIZE = 64
 
 
 def _head():
-    head = small_head_cfg()
+    # the fast decoder (195 signal points): what the distilled configs use, and quick
+    head = small_head_cfg(decoder=dict(type='CoarseCrossModalityDecoder', dim=16, num_heads=2,
+                                       ffn_ratio=2, num_blocks=2))
     del head['in_channels'], head['embed_dim']
     return head
 
@@ -52,19 +54,21 @@ def test_student_starts_as_the_teacher_and_saves_as_a_plain_diffhand(teacher_che
     plain.load_state_dict(student.state_dict(), strict=True)
     with pytest.raises(ValueError, match='student_steps < teacher_steps'):
         _student(path, student_steps=4, teacher_steps=4)
+    with pytest.raises(ValueError, match='teacher_checkpoint'):
+        _student(None)
 
 
 def test_only_the_decoder_learns_and_the_student_approaches_the_teacher(teacher_checkpoint):
     path, _ = teacher_checkpoint
-    student = _student(path, student_steps=1, teacher_steps=4, noises_per_image=2).train()
+    student = _student(path, student_steps=1, teacher_steps=3, noises_per_image=2).train()
     teacher_before = {k: v.clone() for k, v in student.teacher.state_dict().items()}
     frozen_before = {k: v.clone() for k, v in student.state_dict().items()
                      if not k.startswith('head.decoder.')}
     optimizer = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=3e-3)
-    images = _images()
+    images = _images(2)
     losses = []
-    for step in range(30):
-        torch.manual_seed(step % 3)  # a few fixed noises, so that the loss can go down
+    for step in range(20):
+        torch.manual_seed(step % 2)  # two fixed noises, so that the loss can go down
         loss = student(images, mode='loss')['loss_distill']
         optimizer.zero_grad()
         loss.backward()
@@ -73,7 +77,7 @@ def test_only_the_decoder_learns_and_the_student_approaches_the_teacher(teacher_
             assert student.head.decoder.vertex_query.grad.abs().sum() > 0
         optimizer.step()
         losses.append(loss.item())
-    assert sum(losses[-3:]) < 0.7 * sum(losses[:3])
+    assert sum(losses[-2:]) < 0.7 * sum(losses[:2])
     for key, value in student.teacher.state_dict().items():
         torch.testing.assert_close(value, teacher_before[key])
     for key, value in frozen_before.items():
