@@ -1,0 +1,17 @@
+"""The paper's depth condition for diffhand_mm (Li et al. 2023, Sec. 3.3 "Extra condition").
+
+Loaded by configs with ``custom_imports=dict(imports=['depth_condition'])`` and the project
+folder on ``PYTHONPATH`` (see the project's README).
+"""
+from .midas import MidasDepthSource, build_midas_dpt
+from .model import DepthBranch, DepthConditionedDiffHand
+from .preprocessor import RGBDDataPreprocessor
+from .sources import (DEPTH_SOURCES, DepthSource, RenderedDepthSource, build_depth_source,
+                      degrade_to_monocular, normalize_relative)
+from .transforms import LoadDepthCondition, PackRGBDInputs
+
+__all__ = [
+    'DEPTH_SOURCES', 'DepthSource', 'RenderedDepthSource', 'MidasDepthSource', 'build_midas_dpt',
+    'build_depth_source', 'degrade_to_monocular', 'normalize_relative', 'DepthBranch',
+    'DepthConditionedDiffHand', 'RGBDDataPreprocessor', 'LoadDepthCondition', 'PackRGBDInputs'
+]
