@@ -51,3 +51,15 @@ METRICS = _child('metric', mmpose_registry.METRICS,
 EVALUATORS = _child('evaluator', mmpose_registry.EVALUATORS, [])
 VISUALIZERS = _child('visualizer', mmpose_registry.VISUALIZERS, [])
 VISBACKENDS = _child('vis_backend', mmpose_registry.VISBACKENDS, [])
+
+
+def type_name(type_) -> str:
+    """The registered name of a config's ``type``, whichever way the config spells it.
+
+    Our configs name classes (``type=HandCrop``, MMEngine's pure-Python style); older and user
+    configs name strings, possibly scope-prefixed (``'diffhand_mm.HandCrop'``). Code that looks
+    for a component in a config compares ``type_name(cfg['type'])`` with the plain name.
+    """
+    if isinstance(type_, str):
+        return type_.rsplit('.', 1)[-1]
+    return getattr(type_, '__name__', str(type_))

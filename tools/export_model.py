@@ -19,6 +19,7 @@ import torch
 from diffhand_mm.apis import build_test_pipeline, init_model
 from diffhand_mm.export import (DiffHandSampler, example_inputs, export_onnx, export_torchscript,
                                 max_abs_differences, run_exported)
+from diffhand_mm.registry import type_name
 
 TOLERANCE_M = 1e-4
 
@@ -43,7 +44,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     model, cfg = init_model(args.config, args.checkpoint)
     if args.input_size is None:
-        crop = next(t for t in build_test_pipeline(cfg) if t['type'] == 'HandCrop')
+        crop = next(t for t in build_test_pipeline(cfg) if type_name(t['type']) == 'HandCrop')
         input_size = tuple(crop['input_size'])
     else:
         input_size = (args.input_size, args.input_size)

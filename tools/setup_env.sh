@@ -45,6 +45,9 @@ pip_install -r "$repo_root/requirements/torch.txt" \
 # mmpose's metadata requires chumpy, which does not build under build isolation and is never
 # imported by mmpose; its real runtime requirements are pinned in runtime.txt.
 pip_install --no-deps -r "$repo_root/requirements/mmpose.txt"
+# The distribution was named diffhand_mm before it became diffhand (setup.py says why); an old
+# install of that name would hide the new one from MMEngine's config lookup.
+"$venv_dir/bin/python" -m pip uninstall -y -q diffhand_mm > /dev/null 2>&1 || true
 pip_install --no-deps --no-build-isolation -e "$repo_root"
 
 "$venv_dir/bin/python" -c "import diffhand_mm, mmpose.datasets, timm" \

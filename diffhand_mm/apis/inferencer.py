@@ -18,7 +18,7 @@ from torch import nn
 from tqdm import tqdm
 
 from diffhand_mm.models.tta import DEFAULT_TTA
-from diffhand_mm.registry import MODELS, TRANSFORMS
+from diffhand_mm.registry import MODELS, TRANSFORMS, type_name
 from .inputs import Frame, InputType, iterate_frames, list_sources
 
 import diffhand_mm.datasets.transforms  # noqa: F401  (registers the hand transforms)
@@ -146,8 +146,9 @@ def build_test_pipeline(cfg: Optional[Config], pipeline: Optional[Sequence[dict]
             input_size = backbone.get('img_size', 224)
         pipeline = [dict(type='HandCrop', input_size=(input_size, input_size), padding=1.3),
                     dict(type='PackHandInputs')]
-    pipeline = [copy.deepcopy(dict(t)) for t in pipeline if t['type'] not in _LOADER_TYPES]
-    types = [t['type'] for t in pipeline]
+    pipeline = [copy.deepcopy(dict(t)) for t in pipeline
+                if type_name(t['type']) not in _LOADER_TYPES]
+    types = [type_name(t['type']) for t in pipeline]
     if 'HandCrop' not in types or 'PackHandInputs' not in types:
         raise ValueError(f'The test pipeline must contain HandCrop and PackHandInputs, got '
                          f'{types}.')

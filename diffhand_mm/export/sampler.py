@@ -4,8 +4,6 @@ from typing import Tuple
 import torch
 from torch import Tensor, nn
 
-from diffhand_mm.models.diffusion.schedule import ddim_step, ddim_timesteps
-from diffhand_mm.models.heads.camera import weak_perspective_to_translation
 
 
 class DiffHandSampler(nn.Module):
@@ -31,7 +29,7 @@ class DiffHandSampler(nn.Module):
         self.sampling_steps = int(sampling_steps)
         # The visited timesteps are Python ints computed here, outside any tracer, so the
         # exported graph holds them as constants (torch.export cannot guard on .tolist()).
-        self.timesteps = ddim_timesteps(self.head.diffusion.num_timesteps, self.sampling_steps)
+        self.timesteps = self.head.diffusion.timesteps(self.sampling_steps)
         preprocessor = model.data_preprocessor
         self.register_buffer('mean', preprocessor.mean.detach().reshape(1, -1, 1, 1).float(),
                              persistent=False)
@@ -54,20 +52,11 @@ class DiffHandSampler(nn.Module):
         """
         if self.bgr_to_rgb:
             images = images.flip(1)
-        feature_map, embedding = self.backbone((images - self.mean) / self.std)
-        # VertexDiffusion.ddim_sample's loop with eta = 0, unrolled by the tracer.
-        alpha_bar = self.head.diffusion.alpha_bar
-        x = noise
-        for t, t_prev in self.timesteps:
-            t_batch = torch.full((noise.shape[0],), t, dtype=torch.long, device=noise.device)
-            x0 = self.head.decoder(x, t_batch, feature_map, embedding)
-            a_prev = alpha_bar[t_prev] if t_prev >= 0 else torch.ones_like(alpha_bar[0])
-            x = ddim_step(x, x0, alpha_bar[t], a_prev)
-        vertices = self.head.root_relative(self.head.diffusion.denormalize(x))
-        camera = self.head.camera((feature_map, embedding), vertices)
+        feats = self.backbone((images - self.mean) / self.std)
+        # The head's own sampling loop and placement; eta = 0, the loop unrolled by a tracer.
+        vertices = self.head.sample_from_noise(self.head.decoder.encode_image(*feats), noise,
+                                               self.timesteps)
         height, width = images.shape[2:]
         input_size = torch.tensor([[float(width), float(height)]], device=images.device)
-        translation = weak_perspective_to_translation(camera, cam_K,
-                                                      input_size.expand(len(images), 2))
-        vertices = vertices + translation[:, None]
-        return vertices, self.head.regress_joints(vertices), camera
+        placement = self.head.place(feats, vertices, cam_K, input_size.expand(len(images), 2))
+        return placement.vertices, placement.joints_3d, placement.camera

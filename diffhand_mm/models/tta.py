@@ -31,8 +31,8 @@ import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from diffhand_mm.models.heads.camera import perspective_project, weak_perspective_to_translation
 from diffhand_mm.models.heads.hypotheses import select_consensus_hypothesis
+from diffhand_mm.models.heads.placement import pack_predictions
 from diffhand_mm.models.heads.sample_fields import stack_crop_intrinsics, stack_input_sizes
 
 #: What ``tools/demo.py --tta`` uses: 3 rotations x 3 scales = 9 passes.
@@ -168,24 +168,10 @@ def predict_with_tta(model, inputs: Tensor, data_samples: Sequence,
     # Augmented frame: x' = R x, i.e. rows x'^T = x^T R^T; undo with rows x^T = x'^T R.
     undone = torch.einsum('abkvi,abij->abkvj', hypotheses, torch.stack(rotations))
     selected = torch.stack([select_consensus_hypothesis(h)[0] for h in undone])  # (A, B, V, 3)
-    vertices_rel = head.root_relative(selected.mean(0))
-
-    camera = head.camera((feats[0][:batch], feats[1][:batch]), vertices_rel)  # identity pass
-    translation = weak_perspective_to_translation(camera, cam_K, input_size)
-    vertices = vertices_rel + translation[:, None]
-    joints_3d = head.regress_joints(vertices)
-    joints_2d = perspective_project(joints_3d, cam_K)
+    identity_feats = (feats[0][:batch], feats[1][:batch])
+    placement = head.place(identity_feats, selected.mean(0), cam_K, input_size)
+    spread = None
     if num_hypotheses > 1:
         pooled = undone.transpose(0, 1).flatten(1, 2)  # (B, A*K, V, 3)
         spread = (pooled - pooled.mean(1, keepdim=True)).pow(2).sum(-1).mean(1).sqrt()
-
-    results = []
-    for i in range(batch):
-        instance = InstanceData(vertices=vertices[i:i + 1].float().cpu(),
-                                joints_3d=joints_3d[i:i + 1].float().cpu(),
-                                joints_2d=joints_2d[i:i + 1].float().cpu(),
-                                camera=camera[i:i + 1].float().cpu())
-        if num_hypotheses > 1:
-            instance.vertex_uncertainty = spread[i:i + 1].float().cpu()
-        results.append(instance)
-    return results
+    return pack_predictions(placement, spread)

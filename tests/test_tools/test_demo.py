@@ -6,14 +6,19 @@ import numpy as np
 import pytest
 import torch
 
+# A user's config outside the repository, inheriting the package's tiny model.
 CONFIG = '''
-_base_ = ['{root}/configs/_base_/models/diffhand_tiny.py']
+from mmengine.config import read_base
+
+with read_base():
+    from diffhand_mm.configs._base_.models.diffhand_tiny import *  # noqa: F401,F403
+
 test_pipeline = [
     dict(type='LoadHandImage'),
     dict(type='HandCrop', input_size=(64, 64), padding=1.3),
     dict(type='PackHandInputs'),
 ]
-model = dict(test_cfg=dict(sampling_steps=2))
+model.test_cfg.sampling_steps = 2
 '''
 
 
@@ -24,12 +29,11 @@ def config_and_checkpoint(tmp_path_factory):
 
     from diffhand_mm.registry import MODELS
     import diffhand_mm.models  # noqa: F401
-    from tests.conftest import REPO_ROOT
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     folder = tmp_path_factory.mktemp('demo')
     config = folder / 'tiny64.py'
-    config.write_text(CONFIG.format(root=REPO_ROOT))
+    config.write_text(CONFIG)
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(str(config)).model)
     # a camera that is not the untrained default, so the checkpoint visibly matters

@@ -199,15 +199,15 @@ def _predict(model: nn.Module, data: dict) -> None:
         model(data['inputs'], data['data_samples'], mode='predict')
 
 
-def measure_flops(model: nn.Module, data: dict, hypotheses: int) -> Dict[str, float]:
+def measure_flops(model: nn.Module, data: dict) -> Dict[str, float]:
     """FLOPs of one ``predict`` on ``data`` and of its parts.
 
     Returns:
         dict: ``total``; ``encoder`` (the backbone module); ``decoder`` (the head's decoder
-        module, all its calls); ``context``, the decoder's image part
-        (``decoder.encode_image`` on the encoder output repeated per hypothesis), which is
-        computed once per sampling; ``decoder_calls``, how often the decoder ran (one call
-        per DDIM step).
+        module: its forward calls, one per DDIM step); ``context``, the decoder's image part
+        (``decoder.encode_image`` on the encoder output), which the head computes once per
+        image and reuses in every step and hypothesis; ``decoder_calls``, how often the
+        decoder ran.
     """
     decoder = model.head.decoder
     calls, encoder_outputs = [], []
@@ -229,9 +229,8 @@ def measure_flops(model: nn.Module, data: dict, hypotheses: int) -> Dict[str, fl
             raise KeyError(f'benchmark_inference: FlopCounterMode saw no module {key!r}.')
         return float(sum(per_module[key].values()))
 
-    feature_map, embedding = (x.repeat_interleave(hypotheses, dim=0) for x in encoder_outputs[0])
     with torch.no_grad(), count_flops() as context_counter:
-        decoder.encode_image(feature_map, embedding)
+        decoder.encode_image(*encoder_outputs[0])
     return dict(total=float(counter.get_total_flops()), encoder=module_flops('backbone'),
                 decoder=module_flops('head.decoder'),
                 context=float(context_counter.get_total_flops()), decoder_calls=len(calls))
@@ -259,7 +258,7 @@ def benchmark_configuration(model: nn.Module, data: dict, steps: int, hypotheses
             passes += probe.images
     finally:
         probe.remove()
-    flops = measure_flops(model, data, hypotheses)
+    flops = measure_flops(model, data)
     if flops['decoder_calls'] != steps:
         raise RuntimeError(f'benchmark_inference: expected {steps} decoder calls per predict, '
                            f"saw {flops['decoder_calls']}.")
@@ -269,8 +268,7 @@ def benchmark_configuration(model: nn.Module, data: dict, steps: int, hypotheses
                         min_latency_ms=min(latencies) / batch * 1e3,
                         encoder_ms=encoder, head_ms=latency - encoder,
                         encoder_gflops=flops['encoder'] / batch / 1e9,
-                        decoder_step_gflops=(flops['decoder'] - flops['context']) / steps
-                        / batch / 1e9,
+                        decoder_step_gflops=flops['decoder'] / steps / batch / 1e9,
                         context_gflops=flops['context'] / batch / 1e9,
                         total_gflops=flops['total'] / batch / 1e9,
                         encoder_passes_per_image=passes / (repeats * batch))

@@ -26,20 +26,30 @@ declare -A configs=(
 pids=()
 for name in "${!configs[@]}"; do
   mkdir -p "$OUT/$name"
+  # The run's config inherits the experiment's (pure-Python configs: relative imports are
+  # resolved from the file's folder, so the run config imports the experiment by package).
+  module=$(echo "${configs[$name]%.py}" | sed 's#^configs/#diffhand_mm.configs.#; s#/#.#g')
   cat > "$OUT/$name/run_config.py" <<PYCFG
-_base_ = ['$(pwd)/${configs[$name]}']
+from mmengine.config import read_base
+from mmengine.optim import ConstantLR, LinearLR
+
+from diffhand_mm.engine import TrainTimeBudgetHook
+
+with read_base():
+    from $module import *  # noqa: F401,F403
+
 _loader = dict(num_workers=0, persistent_workers=False)
-train_dataloader = dict(dataset=dict(data_root='$DATA'), **_loader)
+train_dataloader.update(dataset=dict(data_root='$DATA'), **_loader)
 # validate on the first 64 test images during training; the final test uses all 200
-val_dataloader = dict(dataset=dict(data_root='$DATA', indices=64), **_loader)
-test_dataloader = dict(dataset=dict(data_root='$DATA', indices=None), **_loader)
-train_cfg = dict(max_iters=1000000, val_interval=150)
+val_dataloader.update(dataset=dict(data_root='$DATA', indices=64), **_loader)
+test_dataloader.update(dataset=dict(data_root='$DATA', indices=None), **_loader)
+train_cfg.update(max_iters=1000000, val_interval=150)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=50),
+    dict(type=LinearLR, start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(type=ConstantLR, factor=1.0, by_epoch=False, begin=50),
 ]
-default_hooks = dict(checkpoint=dict(interval=150, save_best=None))
-custom_hooks = [dict(type='TrainTimeBudgetHook', budget_seconds=$BUDGET)]
+default_hooks.checkpoint.update(interval=150, save_best=None)
+custom_hooks = [dict(type=TrainTimeBudgetHook, budget_seconds=$BUDGET)]
 PYCFG
   $PY tools/train.py "$OUT/$name/run_config.py" --work-dir "$OUT/$name" \
     > "$OUT/$name/train.log" 2>&1 &

@@ -1,6 +1,5 @@
 """Shared input and output layers of the mesh decoders."""
-from contextlib import contextmanager
-from typing import Any, Iterator, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 import torch
 from mmengine.model import BaseModule
@@ -9,11 +8,22 @@ from torch import Tensor, nn
 from .embeddings import image_positional_encoding, sinusoidal_timestep_embedding
 
 
-class ImageContext(NamedTuple):
-    """The part of a decoder pass that depends only on the image, computed once per image.
+def _map_tensors(fn, tree: Any) -> Any:
+    """``fn`` applied to every tensor of nested tuples / lists (None kept)."""
+    if torch.is_tensor(tree):
+        return fn(tree)
+    if isinstance(tree, (tuple, list)):
+        return type(tree)([_map_tensors(fn, item) for item in tree])
+    if tree is None:
+        return None
+    raise TypeError(f'ImageContext: cannot map over a {type(tree).__name__}.')
 
-    The image features do not change between DDIM steps, so inside
-    :meth:`BaseMeshDecoder.reuse_image_context` it is built once and reused by every step.
+
+class ImageContext(NamedTuple):
+    """The part of a decoder pass that depends only on the image.
+
+    It does not change between DDIM steps: a sampler builds it once per image with
+    :meth:`BaseMeshDecoder.encode_image` and passes it to every step.
 
     Attributes:
         condition: ``Linear(embedding)`` (B, dim), the image part of the global condition g.
@@ -24,12 +34,26 @@ class ImageContext(NamedTuple):
     condition: Tensor
     memory: Any
 
+    @property
+    def batch_size(self) -> int:
+        return self.condition.shape[0]
+
+    def repeat_interleave(self, repeats: int) -> 'ImageContext':
+        """The context of every image repeated ``repeats`` times along the batch (B -> B *
+        repeats, each image's copies adjacent), e.g. for several hypotheses per image."""
+        if repeats == 1:
+            return self
+        repeat = lambda x: x.repeat_interleave(repeats, dim=0)  # noqa: E731
+        return ImageContext(repeat(self.condition), _map_tensors(repeat, self.memory))
+
 
 class BaseMeshDecoder(BaseModule):
     """Embeds (x_t, t, image) into vertex tokens, a global condition and image tokens.
 
     Subclasses implement :meth:`decode` (and :meth:`prepare_image_memory` to precompute what
-    it reads from the image tokens). Inputs and outputs:
+    it reads from the image tokens). A pass is ``decoder(x_t, t, decoder.encode_image(
+    feature_map, embedding))``: the image's part is an explicit input, so a sampler computes
+    it once per image, not once per step and hypothesis. Inputs and outputs:
 
     - vertex tokens = learned per-vertex query (which vertex is which) + ``Linear(x_t)``;
       with ``x_t=None`` (the no-diffusion ablation) only the learned query;
@@ -62,27 +86,6 @@ class BaseMeshDecoder(BaseModule):
         self.image_proj = nn.Linear(in_channels, dim) if use_image_tokens else None
         self.out_norm = nn.LayerNorm(dim)
         self.out_proj = nn.Linear(dim, 3)
-        # (feature_map, embedding, their versions, ImageContext) inside reuse_image_context,
-        # an empty tuple there before the first call, None outside.
-        self._reused_context: Optional[tuple] = None
-
-    @contextmanager
-    def reuse_image_context(self) -> Iterator[None]:
-        """Encode the image once for all :meth:`forward` calls inside the block.
-
-        A sampler calls :meth:`forward` once per DDIM step with the same feature map and
-        embedding; their part of the pass (:meth:`encode_image`: image tokens, cross-attention
-        keys and values, ``Linear(embedding)``) is then computed in the first call only. The
-        cache holds one entry keyed on the identity and version counter of the two tensors,
-        so other tensors, or the same ones changed in place, are encoded afresh: results are
-        those of plain calls.
-        """
-        outer = self._reused_context
-        self._reused_context = ()
-        try:
-            yield
-        finally:
-            self._reused_context = outer
 
     def encode_image(self, feature_map: Tensor, embedding: Tensor) -> ImageContext:
         """Everything a pass needs from the image, independent of x_t and t.
@@ -107,44 +110,32 @@ class BaseMeshDecoder(BaseModule):
         """What :meth:`decode` reads from the image tokens (B, h*w, dim); by default the tokens."""
         return image_tokens
 
-    def forward(self, x_t: Optional[Tensor], t: Optional[Tensor], feature_map: Tensor,
-                embedding: Tensor) -> Tensor:
+    def forward(self, x_t: Optional[Tensor], t: Optional[Tensor],
+                context: ImageContext) -> Tensor:
         """Predict clean normalised vertices.
 
         Args:
             x_t: Noisy normalised vertices (B, V, 3), or None for a single-pass regressor.
             t: Timesteps (B,) int64, or None (no timestep conditioning).
-            feature_map: Image features (B, C, h, w).
-            embedding: Image embedding (B, D).
+            context: :meth:`encode_image` of the images, batch B (computed once per image
+                and reused by every DDIM step).
 
         Returns:
             Tensor: x0 prediction (B, V, 3), normalised units.
         """
-        context = self._image_context(feature_map, embedding)
-        batch = embedding.shape[0]
+        batch = context.batch_size
         tokens = self.vertex_query.expand(batch, -1, -1)
         if x_t is not None:
-            if x_t.shape[1:] != (self.num_vertices, 3):
-                raise ValueError(f'{type(self).__name__}: x_t must be (B, {self.num_vertices}, 3),'
-                                 f' got {tuple(x_t.shape)}.')
+            if x_t.shape != (batch, self.num_vertices, 3):
+                raise ValueError(f'{type(self).__name__}: x_t must be ({batch}, '
+                                 f'{self.num_vertices}, 3) for an image context of batch '
+                                 f'{batch}, got {tuple(x_t.shape)}.')
             tokens = tokens + self.coord_proj(x_t)
         condition = context.condition
         if t is not None:
             condition = condition + self.time_mlp(sinusoidal_timestep_embedding(t, self.dim))
         tokens = self.decode(tokens, condition, context.memory)
         return self.out_proj(self.out_norm(tokens))
-
-    def _image_context(self, feature_map: Tensor, embedding: Tensor) -> ImageContext:
-        """:meth:`encode_image`, reused inside :meth:`reuse_image_context` when possible."""
-        if self._reused_context is None:
-            return self.encode_image(feature_map, embedding)
-        key = (feature_map, embedding, feature_map._version, embedding._version)
-        cached = self._reused_context
-        if cached and cached[0] is key[0] and cached[1] is key[1] and cached[2:4] == key[2:]:
-            return cached[4]
-        context = self.encode_image(feature_map, embedding)
-        self._reused_context = key + (context,)
-        return context
 
     def decode(self, tokens: Tensor, condition: Tensor, image_memory: Any) -> Tensor:
         """Transform vertex tokens (B,V,dim) given g (B,dim) and the context's memory."""

@@ -1,5 +1,7 @@
 """Diffusion over hand vertices: cosine schedule, forward noising, DDIM sampling."""
-from .schedule import cosine_alpha_bar, ddim_step, ddim_timesteps, q_sample
+from .schedule import (Denoiser, cosine_alpha_bar, ddim_sample_loop, ddim_step, ddim_timesteps,
+                       q_sample)
 from .vertex_diffusion import VertexDiffusion
 
-__all__ = ['cosine_alpha_bar', 'q_sample', 'ddim_timesteps', 'ddim_step', 'VertexDiffusion']
+__all__ = ['Denoiser', 'cosine_alpha_bar', 'q_sample', 'ddim_timesteps', 'ddim_step',
+           'ddim_sample_loop', 'VertexDiffusion']

@@ -1,14 +1,22 @@
-"""Noise schedule, forward noising and the DDIM update, as pure functions.
+"""Noise schedule, forward noising and the DDIM sampler, as pure functions.
+
+The sampler is split like diffusers' schedulers: :func:`ddim_timesteps` says which timesteps
+are visited, :func:`ddim_step` is one update, and :func:`ddim_sample_loop` runs the loop given
+both. The loop is the only one in the project: the head samples with it and the exporter
+traces it (its timesteps are Python ints, so a trace holds them as constants).
 
 Notation (Ho et al. 2020; Song et al. 2021, "Denoising Diffusion Implicit Models"):
 ``alpha_bar[t]`` is the cumulative product of ``1 - beta`` up to and including step ``t``, for
 integer timesteps ``t = 0 .. T-1``; ``x_t = sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) eps``.
 """
 import math
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
+
+#: A denoiser: (x_t (B, ...), t (B,) int64) -> predicted x0, same shape as x_t.
+Denoiser = Callable[[Tensor, Tensor], Tensor]
 
 
 def cosine_alpha_bar(num_timesteps: int = 1000, offset: float = 0.008,
@@ -109,3 +117,36 @@ def ddim_step(x_t: Tensor, x0_pred: Tensor, alpha_bar_t: Tensor, alpha_bar_prev:
             raise ValueError('ddim_step: eta > 0 needs `noise`.')
         x_prev = x_prev + sigma * noise
     return x_prev
+
+
+def ddim_sample_loop(denoiser: Denoiser, x_init: Tensor, timesteps: Sequence[Tuple[int, int]],
+                     alpha_bar: Tensor, eta: float = 0.0,
+                     generator: Optional[torch.Generator] = None) -> Tensor:
+    """Run DDIM from ``x_init`` through the pairs ``timesteps`` to a clean signal.
+
+    A pure function of its arguments: nothing in it depends on a tensor's value, so a tracer
+    (``torch.jit.trace``, ONNX) unrolls it into a fixed graph, and a CUDA graph can capture it.
+
+    Args:
+        denoiser: Network predicting x0 from (x_t, t); t is (B,) int64, all entries equal.
+        x_init: x at the first visited timestep (B, ...), standard normal noise.
+        timesteps: Pairs (t, t_prev) of ints, e.g. from :func:`ddim_timesteps`; t_prev = -1
+            stands for the clean signal (alpha_bar = 1).
+        alpha_bar: Schedule (T,).
+        eta: DDIM stochasticity; 0 is deterministic given ``x_init``.
+        generator: Random generator of the eta > 0 noise.
+
+    Returns:
+        Tensor: The last update, same shape as ``x_init``; when the last t_prev is -1 this is
+        exactly the last x0 prediction.
+    """
+    x = x_init
+    one = torch.ones((), device=x.device, dtype=x.dtype)
+    for t, t_prev in timesteps:
+        t_batch = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
+        x0_pred = denoiser(x, t_batch)
+        a_prev = alpha_bar[t_prev] if t_prev >= 0 else one
+        noise = (torch.randn(x.shape, device=x.device, dtype=x.dtype, generator=generator)
+                 if eta > 0 else None)
+        x = ddim_step(x, x0_pred, alpha_bar[t], a_prev, eta, noise)
+    return x

@@ -1,13 +1,10 @@
 """The diffusion process over normalised, root-relative hand vertices."""
-from typing import Callable, Optional
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from .schedule import cosine_alpha_bar, ddim_step, ddim_timesteps, q_sample
-
-#: A denoiser: (x_t (B,V,3), t (B,) int64) -> predicted x0 (B,V,3), normalised units.
-Denoiser = Callable[[Tensor, Tensor], Tensor]
+from .schedule import Denoiser, cosine_alpha_bar, ddim_sample_loop, ddim_timesteps, q_sample
 
 
 class VertexDiffusion(nn.Module):
@@ -54,13 +51,18 @@ class VertexDiffusion(nn.Module):
         """Noise ``x0`` (B,V,3) to timesteps ``t`` (B,) with ``noise`` (B,V,3) (see q_sample)."""
         return q_sample(x0, t, noise, self.alpha_bar)
 
+    def timesteps(self, sampling_steps: int) -> List[Tuple[int, int]]:
+        """The (t, t_prev) pairs a DDIM sampler with ``sampling_steps`` visits (see
+        :func:`ddim_timesteps`)."""
+        return ddim_timesteps(self.num_timesteps, sampling_steps)
+
     @torch.no_grad()
     def ddim_sample(self, denoiser: Denoiser, x_init: Tensor, sampling_steps: int = 10,
                     eta: float = 0.0, generator: Optional[torch.Generator] = None) -> Tensor:
-        """Run DDIM from pure noise to a clean signal.
+        """Run DDIM from pure noise to a clean signal (:func:`ddim_sample_loop`).
 
         Args:
-            denoiser: Network predicting x0 from (x_t, t).
+            denoiser: Network predicting x0 from (x_t, t), x_t (B, V, 3), t (B,) int64.
             x_init: x_{T-1} (B, V, 3), standard normal noise.
             sampling_steps: Number of denoiser evaluations (the paper uses 10).
             eta: DDIM stochasticity; 0 is deterministic given ``x_init``.
@@ -69,17 +71,8 @@ class VertexDiffusion(nn.Module):
         Returns:
             Tensor: The final x0 prediction (B, V, 3), normalised units.
         """
-        x = x_init
-        batch = x.shape[0]
-        one = torch.ones((), device=x.device, dtype=x.dtype)
-        for t, t_prev in ddim_timesteps(self.num_timesteps, sampling_steps):
-            t_batch = torch.full((batch,), t, device=x.device, dtype=torch.long)
-            x0_pred = denoiser(x, t_batch)
-            a_prev = self.alpha_bar[t_prev] if t_prev >= 0 else one
-            noise = (torch.randn(x.shape, device=x.device, dtype=x.dtype, generator=generator)
-                     if eta > 0 else None)
-            x = ddim_step(x, x0_pred, self.alpha_bar[t], a_prev, eta, noise)
-        return x
+        return ddim_sample_loop(denoiser, x_init, self.timesteps(sampling_steps),
+                                self.alpha_bar, eta, generator)
 
     def extra_repr(self) -> str:
         return f'num_timesteps={self.num_timesteps}, vertex_scale={self.vertex_scale}'

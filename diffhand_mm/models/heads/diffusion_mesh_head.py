@@ -12,12 +12,14 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
-from diffhand_mm.models.diffusion import VertexDiffusion
+from diffhand_mm.models.decoders.base_decoder import ImageContext
+from diffhand_mm.models.diffusion import VertexDiffusion, ddim_sample_loop
 from diffhand_mm.registry import MODELS
 from .camera import (WeakPerspectiveCameraHead, box_to_camera, perspective_project,
                      pixels_to_normalized, weak_perspective_project,
                      weak_perspective_to_translation)
 from .hypotheses import select_consensus_hypothesis
+from .placement import MeshPlacement, pack_predictions
 from .sample_fields import stack_crop_intrinsics, stack_gt_field, stack_input_sizes
 
 Features = Tuple[Tensor, Tensor]  # (feature_map (B,C,h,w), embedding (B,D))
@@ -120,6 +122,9 @@ class DiffusionMeshHead(BaseModule):
                         generator: Optional[torch.Generator] = None) -> Tensor:
         """Sample root-relative vertices, encoder features shared by the hypotheses.
 
+        The decoder's image part (:meth:`BaseMeshDecoder.encode_image`) is computed once per
+        image and repeated for the hypotheses; every DDIM step reuses it.
+
         Args:
             feats: (feature_map (B,C,h,w), embedding (B,D)).
             num_hypotheses: K samples per image.
@@ -131,30 +136,73 @@ class DiffusionMeshHead(BaseModule):
         """
         feature_map, embedding = feats
         batch = embedding.shape[0]
+        context = self.decoder.encode_image(feature_map, embedding)
         if not self.use_diffusion:
             if num_hypotheses != 1:
                 raise ValueError('DiffusionMeshHead: use_diffusion=False is deterministic; '
                                  f'num_hypotheses must be 1, got {num_hypotheses}.')
-            x0 = self.decoder(None, None, feature_map, embedding)
+            x0 = self.decoder(None, None, context)
             return self.diffusion.denormalize(x0)[:, None]
-        feature_map = feature_map.repeat_interleave(num_hypotheses, dim=0)
-        embedding = embedding.repeat_interleave(num_hypotheses, dim=0)
         noise = torch.randn((batch * num_hypotheses, self.num_vertices, 3), generator=generator,
                             device=embedding.device, dtype=embedding.dtype)
-        # The image part of the decoder pass (tokens, cross-attention keys and values) is the
-        # same in every step: computed in the first step only.
-        with self.decoder.reuse_image_context():
-            x0 = self.diffusion.ddim_sample(
-                lambda x_t, t: self.decoder(x_t, t, feature_map, embedding), noise,
-                self.sampling_steps if sampling_steps is None else sampling_steps,
-                self.eta if eta is None else eta, generator)
-        return self.diffusion.denormalize(x0).reshape(batch, num_hypotheses, self.num_vertices, 3)
+        steps = self.sampling_steps if sampling_steps is None else sampling_steps
+        vertices = self.sample_from_noise(context.repeat_interleave(num_hypotheses), noise,
+                                          self.diffusion.timesteps(steps),
+                                          self.eta if eta is None else eta, generator)
+        return vertices.reshape(batch, num_hypotheses, self.num_vertices, 3)
+
+    def sample_from_noise(self, context: ImageContext, noise: Tensor,
+                          timesteps: Sequence[Tuple[int, int]], eta: float = 0.0,
+                          generator: Optional[torch.Generator] = None) -> Tensor:
+        """The DDIM loop (:func:`ddim_sample_loop`) with the decoder, from given noise.
+
+        A pure function of its inputs when ``eta`` is 0 (what the exporter traces).
+
+        Args:
+            context: The decoder's image context, batch N (one row per sample).
+            noise: Initial x_T (N, V, 3), standard normal.
+            timesteps: (t, t_prev) pairs, e.g. ``self.diffusion.timesteps(10)``.
+            eta: DDIM stochasticity.
+            generator: Random generator of the eta > 0 noise.
+
+        Returns:
+            Tensor: (N, V, 3) metres, the last x0 prediction (centred as the training signal,
+            not exactly root-relative).
+        """
+        x0 = ddim_sample_loop(lambda x_t, t: self.decoder(x_t, t, context), noise, timesteps,
+                              self.diffusion.alpha_bar, eta, generator)
+        return self.diffusion.denormalize(x0)
 
     def camera(self, feats: Features, vertices_rel: Tensor) -> Tensor:
         """Weak-perspective cameras (B, 3) = (s, t_x, t_y) for root-relative vertices (B, V, 3)
         metres: the predicted hand box, matched by the box of their regressed joints."""
         joints = self.regress_joints(vertices_rel)
         return self.camera_head(*feats, joints - joints[:, :1])
+
+    def place(self, feats: Features, vertices: Tensor, cam_K: Tensor,
+              input_size: Tensor) -> MeshPlacement:
+        """Put meshes in the camera frame of their input crops.
+
+        The regressed wrist goes exactly to the root position implied by the weak-perspective
+        camera (:meth:`camera`, then ``weak_perspective_to_translation``); joints are
+        regressed from the placed vertices and projected with the pinhole ``cam_K``.
+
+        Args:
+            feats: (feature_map (B,C,h,w), embedding (B,D)) the camera is read from.
+            vertices: (B, V, 3) metres, in any frame translated from the camera's (e.g.
+                root-relative samples).
+            cam_K: (B, 3, 3) intrinsics of the input crops.
+            input_size: (B, 2) crop sizes (W, H), pixels.
+
+        Returns:
+            MeshPlacement: vertices, joints_3d, joints_2d, camera.
+        """
+        vertices_rel = self.root_relative(vertices)
+        camera = self.camera(feats, vertices_rel)
+        translation = weak_perspective_to_translation(camera, cam_K, input_size)
+        vertices = vertices_rel + translation[:, None]
+        joints_3d = self.regress_joints(vertices)
+        return MeshPlacement(vertices, joints_3d, perspective_project(joints_3d, cam_K), camera)
 
     def forward(self, feats: Features) -> Tuple[Tensor, Tensor]:
         """One sample per image with the head's settings.
@@ -192,9 +240,9 @@ class DiffusionMeshHead(BaseModule):
         if self.use_diffusion:
             t = self.diffusion.sample_timesteps(x0.shape[0], device)
             x_t = self.diffusion.q_sample(x0, t, torch.randn_like(x0))
-            x0_pred = self.decoder(x_t, t, feature_map, embedding)
+            x0_pred = self.decoder(x_t, t, self.decoder.encode_image(feature_map, embedding))
         else:
-            x0_pred = self.decoder(None, None, feature_map, embedding)
+            x0_pred = self.decoder(None, None, self.decoder.encode_image(feature_map, embedding))
 
         # 3D losses in the normalised units of the diffusion signal (metres / vertex_scale).
         joints_pred = self.regress_joints(self.diffusion.denormalize(x0_pred))
@@ -243,28 +291,13 @@ class DiffusionMeshHead(BaseModule):
                              f'{num_hypotheses}.')
         hypotheses = self.sample_vertices(feats, num_hypotheses, test_cfg.get('sampling_steps'),
                                           test_cfg.get('eta'))
+        index = spread = None
         if num_hypotheses > 1:
             vertices_rel, index, spread = select_consensus_hypothesis(hypotheses)
         else:
             vertices_rel = hypotheses[:, 0]
         device = vertices_rel.device
-        camera = self.camera(feats, vertices_rel)
-        cam_K = stack_crop_intrinsics(batch_data_samples, device)
-        translation = weak_perspective_to_translation(
-            camera, cam_K, stack_input_sizes(batch_data_samples, device))
-        # Put the regressed root exactly at the camera's root position.
-        vertices = self.root_relative(vertices_rel) + translation[:, None]
-        joints_3d = self.regress_joints(vertices)
-        joints_2d = perspective_project(joints_3d, cam_K)
-
-        results = []
-        for i in range(len(batch_data_samples)):
-            instance = InstanceData(vertices=vertices[i:i + 1].float().cpu(),
-                                    joints_3d=joints_3d[i:i + 1].float().cpu(),
-                                    joints_2d=joints_2d[i:i + 1].float().cpu(),
-                                    camera=camera[i:i + 1].float().cpu())
-            if num_hypotheses > 1:
-                instance.vertex_uncertainty = spread[i:i + 1].float().cpu()
-                instance.hypothesis_index = index[i:i + 1].cpu()
-            results.append(instance)
-        return results
+        placement = self.place(feats, vertices_rel,
+                               stack_crop_intrinsics(batch_data_samples, device),
+                               stack_input_sizes(batch_data_samples, device))
+        return pack_predictions(placement, spread, index)

@@ -20,16 +20,25 @@ def test_decoder_conditions_on_inputs(decoder_type):
     extra = dict(num_layers=2) if decoder_type is VanillaMeshDecoder else dict(num_blocks=2)
     decoder = decoder_type(TEMPLATE, in_channels=8, embed_dim=16, dim=16, num_heads=2, **extra)
     x_t, t, feature_map, embedding = _inputs()
-    out = decoder(x_t, t, feature_map, embedding)
+    context = decoder.encode_image(feature_map, embedding)
+    out = decoder(x_t, t, context)
     assert out.shape == (2, 778, 3)
-    assert not torch.allclose(decoder(x_t + 1, t, feature_map, embedding), out)
-    assert not torch.allclose(decoder(x_t, t + 50, feature_map, embedding), out)
-    assert not torch.allclose(decoder(x_t, t, feature_map, embedding + 1), out)
+    assert not torch.allclose(decoder(x_t + 1, t, context), out)
+    assert not torch.allclose(decoder(x_t, t + 50, context), out)
+    assert not torch.allclose(decoder(x_t, t, decoder.encode_image(feature_map, embedding + 1)),
+                              out)
     # no-diffusion ablation: a single pass without x_t or t
-    assert decoder(None, None, feature_map, embedding).shape == (2, 778, 3)
-    changed_map = decoder(x_t, t, feature_map * 2, embedding)
+    assert decoder(None, None, context).shape == (2, 778, 3)
+    changed_map = decoder(x_t, t, decoder.encode_image(feature_map * 2, embedding))
     # only the cross-modality decoder reads the feature map (cross-attention)
     assert torch.allclose(changed_map, out) == (decoder_type is VanillaMeshDecoder)
+
+
+def test_x_t_must_match_the_context_batch():
+    decoder = CrossModalityDecoder(TEMPLATE, in_channels=8, embed_dim=16, dim=16, num_heads=2)
+    x_t, t, feature_map, embedding = _inputs()
+    with pytest.raises(ValueError, match=r'x_t must be \(1, 778, 3\)'):
+        decoder(x_t, t, decoder.encode_image(feature_map[:1], embedding[:1]))
 
 
 def test_cross_modality_decoder_structure_and_state_dict():

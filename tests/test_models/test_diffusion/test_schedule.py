@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from diffhand_mm.models.diffusion import (VertexDiffusion, cosine_alpha_bar, ddim_step,
-                                          ddim_timesteps, q_sample)
+from diffhand_mm.models.diffusion import (VertexDiffusion, cosine_alpha_bar, ddim_sample_loop,
+                                          ddim_step, ddim_timesteps, q_sample)
 
 
 def test_cosine_alpha_bar_endpoints_monotone_and_closed_form():
@@ -64,6 +64,23 @@ def test_ddim_sample_one_step_returns_prediction_and_eta0_is_deterministic():
     noisy = [diffusion.ddim_sample(_denoiser, x_init, 10, eta=1.0,
                                    generator=torch.Generator().manual_seed(s)) for s in (1, 2)]
     assert not torch.allclose(noisy[0], noisy[1])
+
+
+def test_ddim_sample_loop_is_its_steps_in_sequence():
+    alpha_bar = cosine_alpha_bar(1000)
+    x_init = torch.randn(2, 7, 3, generator=torch.Generator().manual_seed(0))
+    pairs = [(999, 600), (600, 200), (200, -1)]
+    x = x_init
+    for t, t_prev in pairs:
+        a_prev = alpha_bar[t_prev] if t_prev >= 0 else torch.tensor(1.0)
+        x = ddim_step(x, _denoiser(x, torch.full((2,), t)), alpha_bar[t], a_prev)
+    torch.testing.assert_close(ddim_sample_loop(_denoiser, x_init, pairs, alpha_bar), x)
+    # the class's sampler is this loop over ddim_timesteps
+    diffusion = VertexDiffusion(1000)
+    torch.testing.assert_close(diffusion.ddim_sample(_denoiser, x_init, 4),
+                               ddim_sample_loop(_denoiser, x_init, ddim_timesteps(1000, 4),
+                                                alpha_bar))
+    assert diffusion.timesteps(4) == ddim_timesteps(1000, 4)
 
 
 def test_schedule_is_not_in_state_dict_and_normalisation_round_trips():

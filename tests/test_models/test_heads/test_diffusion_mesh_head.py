@@ -100,8 +100,8 @@ def test_multi_hypothesis_shares_features_and_reports_uncertainty():
     head = MODELS.build(small_head_cfg()).eval()
     batches = []
     original_forward = head.decoder.forward
-    head.decoder.forward = lambda x_t, t, fmap, emb: (batches.append(fmap.shape[0]),
-                                                       original_forward(x_t, t, fmap, emb))[1]
+    head.decoder.forward = lambda x_t, t, context: (batches.append(x_t.shape[0]),
+                                                    original_forward(x_t, t, context))[1]
     preds = head.predict(_feats(), make_data_samples(2),
                          dict(num_hypotheses=3, sampling_steps=4, eta=0.5))
     assert batches == [6] * 4  # B * K rows per call, one call per DDIM step
