@@ -4,39 +4,45 @@
 #   PYTHONPATH=projects/depth_condition python tools/train.py \
 #       projects/depth_condition/configs/diffhand_tiny_synthhand_depth_ft.py \
 #       --work-dir work_dirs/depth_ft
-_base_ = ['./diffhand_tiny_synthhand_ft.py']
-custom_imports = dict(imports=['depth_condition'], allow_failed_imports=False)
+from mmengine.config import read_base
 
-depth_source = dict(type='RenderedDepthSource', downsample=4, blur_sigma=2.0)
+from depth_condition import (DepthConditionedDiffHand, LoadDepthCondition, PackRGBDInputs,
+                             RenderedDepthSource, RGBDDataPreprocessor)
+from diffhand_mm.datasets.transforms import (HandColorJitter, HandCrop, HandRandomRotate,
+                                             LoadHandImage)
+
+with read_base():
+    from .diffhand_tiny_synthhand_ft import *  # noqa: F401,F403
+
+depth_source = dict(type=RenderedDepthSource, downsample=4, blur_sigma=2.0)
 # With official MiDaS weights instead (much slower on a CPU; see the README):
-# depth_source = dict(type='MidasDepthSource', weights='data/midas/dpt_large_384.pt')
+# depth_source = dict(type=MidasDepthSource, weights='data/midas/dpt_large_384.pt')
 
-model = dict(
-    type='DepthConditionedDiffHand',
-    data_preprocessor=dict(_delete_=True, type='RGBDDataPreprocessor',
-                           mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                           depth_mean=0.5, depth_std=0.25, bgr_to_rgb=True),
+model.update(
+    type=DepthConditionedDiffHand,
+    data_preprocessor=dict(type=RGBDDataPreprocessor, mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], depth_mean=0.5, depth_std=0.25,
+                           bgr_to_rgb=True),
     depth_branch=dict(widths=(16, 32, 64), strides=(2, 2, 2), zero_init='join'),
-    # where the branch joins: 'backbone' = the encoder's feature map (chosen by measurement,
-    # README); 'backbone.model.bn1' = after the encoder's stem
+    # Where the branch joins: 'backbone' = the encoder's feature map (chosen by measurement,
+    # README); 'backbone.model.bn1' = after the encoder's stem (ablations/).
     join='backbone',
     freeze_base=False)
 
 train_pipeline = [
-    dict(type='LoadHandImage'),
-    dict(type='HandCrop', input_size=(128, 128), padding=1.6, shift_jitter=0.2,
-         scale_jitter=0.3),
-    dict(type='HandRandomRotate', max_angle_deg=45.0, prob=0.5),
-    dict(type='LoadDepthCondition', source=depth_source),
-    dict(type='HandColorJitter', brightness=0.2, contrast=0.2, saturation=0.2),
-    dict(type='PackRGBDInputs'),
+    dict(type=LoadHandImage),
+    dict(type=HandCrop, input_size=input_size, padding=1.6, shift_jitter=0.2, scale_jitter=0.3),
+    dict(type=HandRandomRotate, max_angle_deg=45.0, prob=0.5),
+    dict(type=LoadDepthCondition, source=depth_source),
+    dict(type=HandColorJitter, brightness=0.2, contrast=0.2, saturation=0.2),
+    dict(type=PackRGBDInputs),
 ]
 test_pipeline = [
-    dict(type='LoadHandImage'),
-    dict(type='HandCrop', input_size=(128, 128), padding=1.6),
-    dict(type='LoadDepthCondition', source=depth_source),
-    dict(type='PackRGBDInputs'),
+    dict(type=LoadHandImage),
+    dict(type=HandCrop, input_size=input_size, padding=1.6),
+    dict(type=LoadDepthCondition, source=depth_source),
+    dict(type=PackRGBDInputs),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+train_dataloader.dataset.pipeline = train_pipeline
+val_dataloader.dataset.pipeline = test_pipeline
 test_dataloader = val_dataloader

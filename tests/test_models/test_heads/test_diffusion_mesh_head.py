@@ -163,7 +163,7 @@ def test_training_feeds_the_decoder_the_noised_target_and_the_true_x0_scores_zer
         head.diffusion.sample_timesteps = lambda batch, device, generator=None, t=t_value: \
             torch.full((batch,), t, dtype=torch.long, device=device)
 
-        def oracle(x_t, t, feature_map, embedding):
+        def oracle(x_t, t, *image):
             calls.append(x_t.detach().clone())
             return x0.clone()  # a perfect denoiser
 

@@ -1,21 +1,12 @@
 # Control of the depth experiment: the branch is fed only the blurred silhouette of the
-# rendered surfaces (hand and occluders), no relief. What a depth gain owes to the silhouette
-# that a rendered depth map gives away (project README, "Is the rendered depth fair?").
-_base_ = ['../diffhand_tiny_synthhand_depth_ft.py']
-depth_source = dict(type='RenderedDepthSource', downsample=4, blur_sigma=2.0, mode='silhouette')
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadHandImage'),
-    dict(type='HandCrop', input_size=(128, 128), padding=1.6, shift_jitter=0.2,
-         scale_jitter=0.3),
-    dict(type='HandRandomRotate', max_angle_deg=45.0, prob=0.5),
-    dict(type='LoadDepthCondition', source=depth_source),
-    dict(type='HandColorJitter', brightness=0.2, contrast=0.2, saturation=0.2),
-    dict(type='PackRGBDInputs'),
-]))
-val_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadHandImage'),
-    dict(type='HandCrop', input_size=(128, 128), padding=1.6),
-    dict(type='LoadDepthCondition', source=depth_source),
-    dict(type='PackRGBDInputs'),
-]))
-test_dataloader = val_dataloader
+# rendered surfaces (hand and occluders), no relief: how much of a depth gain the silhouette a
+# rendered depth map gives away explains (project README, "Is the rendered depth fair?").
+from mmengine.config import read_base
+
+with read_base():
+    from ..diffhand_tiny_synthhand_depth_ft import *  # noqa: F401,F403
+
+for pipeline in (train_dataloader.dataset.pipeline, val_dataloader.dataset.pipeline):
+    for step in pipeline:
+        if step['type'] is LoadDepthCondition:
+            step['source'] = dict(depth_source, mode='silhouette')
