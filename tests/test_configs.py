@@ -59,6 +59,16 @@ def test_paper_settings_of_the_freihand_config():
     head = cfg.model.head
     assert head.decoder.num_blocks == 3 and head.decoder.sample_rate == 4
     assert head.loss_normal.loss_weight == 0.05
+    # tested as the paper did: MeshGraphormer's multiscale set, Procrustes to the plain pass
+    from diffhand_mm.engine import TestTimeAugmentationHook
+    from diffhand_mm.models.tta import GRAPHORMER_TTA
+    hooks = [h for h in cfg.custom_hooks if h['type'] is TestTimeAugmentationHook]
+    assert len(hooks) == 1
+    tta = hooks[0]['tta']
+    assert tuple(tta['rotations']) == GRAPHORMER_TTA['rotations']
+    assert tuple(tta['scales']) == GRAPHORMER_TTA['scales']
+    assert tta['align'] == 'procrustes'
+    assert cfg.model.test_cfg.get('tta') is None  # validation during training: no TTA
 
 
 def test_ablation_configs_switch_exactly_one_thing():

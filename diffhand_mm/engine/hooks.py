@@ -3,6 +3,7 @@ import time
 from typing import Optional
 
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 
 from diffhand_mm.registry import HOOKS
 
@@ -52,3 +53,41 @@ class TrainTimeBudgetHook(Hook):
                     f'TrainTimeBudgetHook: {self.spent_seconds:.0f} s of training reached the '
                     f'budget of {self.budget_seconds:.0f} s at iteration {runner.iter + 1}.')
                 loop._max_iters = runner.iter + 1
+
+
+@HOOKS.register_module()
+class TestTimeAugmentationHook(Hook):
+    """Test with test-time augmentation, validate without it.
+
+    Sets ``model.test_cfg['tta']`` (see :mod:`diffhand_mm.models.tta`) for ``runner.test()``
+    and puts the previous value back afterwards, so the validations during training keep the
+    cost of a plain prediction (Graphormer's set is ~95 passes per image). The paper reports
+    FreiHAND with TTA; the FreiHAND config adds this hook. Without the hook, setting
+    ``model.test_cfg.tta`` applies TTA to validation and testing alike.
+
+    Args:
+        tta: The TTA settings: ``rotations``, ``scales``, ``align``, ``batch_passes``.
+    """
+
+    def __init__(self, tta: dict) -> None:
+        from diffhand_mm.models.tta import augmentation_list
+        augmentation_list(tta)  # a wrong setting fails when the config is built
+        self.tta = dict(tta)
+        self._previous = None
+
+    @staticmethod
+    def _test_cfg(runner) -> dict:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        return model.test_cfg
+
+    def before_test(self, runner) -> None:
+        test_cfg = self._test_cfg(runner)
+        self._previous = test_cfg.get('tta')
+        test_cfg['tta'] = dict(self.tta)
+
+    def after_test(self, runner) -> None:
+        test_cfg = self._test_cfg(runner)
+        if self._previous is None:
+            test_cfg.pop('tta', None)
+        else:
+            test_cfg['tta'] = self._previous
