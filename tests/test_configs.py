@@ -81,7 +81,13 @@ def test_ablation_configs_switch_exactly_one_thing():
     assert no_diff.model.head.decoder == base.model.head.decoder
     assert type_name(vanilla.model.head.decoder.type) == 'VanillaMeshDecoder'
     assert vanilla.model.head.use_diffusion
-    for cfg in (no_diff, vanilla):
+    paper = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'ablations', 'diffhand_tiny_synthhand_paper_losses.py'))
+    changed = {k for k in base.model.head if paper.model.head[k] != base.model.head[k]}
+    assert changed == {'loss_vertex', 'loss_joint', 'loss_joint_2d', 'loss_normal'}
+    assert paper.model.head.loss_normal == Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'diffhand_deit_freihand.py')).model.head.loss_normal
+    for cfg in (no_diff, vanilla, paper):
         assert cfg.train_cfg == base.train_cfg and cfg.optim_wrapper == base.optim_wrapper
 
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Learning curves of the tiny DiffHand vs the paper's two ablations on SynthHand, at an equal
-# budget of training time. The three runs go side by side (one thread each, data loading in
-# process), so they share the machine alike; TrainTimeBudgetHook stops each after BUDGET
-# seconds of training (validation excluded). Then each final checkpoint is tested on the whole
-# SynthHand test split with the default 10 DDIM steps, and the curves are plotted.
-#   bash tools/analysis/run_learning_curves.sh [OUT_DIR] [BUDGET_SECONDS]
+# Learning curves on SynthHand at an equal budget of training time, for one of two experiments:
+#   ablations (default): the tiny DiffHand vs the paper's two ablations (Table 4);
+#   losses: the tiny DiffHand trained with our loss set vs the paper's (docs/model.md "Losses").
+# The runs go side by side (one thread each, data loading in process), so they share the
+# machine alike; TrainTimeBudgetHook stops each after BUDGET seconds of training (validation
+# excluded). Then each final checkpoint is tested on the whole SynthHand test split with the
+# default 10 DDIM steps, and the curves are plotted into docs/learning_curves.md.
+#   bash tools/analysis/run_learning_curves.sh [OUT_DIR] [BUDGET_SECONDS] [ablations|losses]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-work_dirs/learning_curves}
@@ -18,11 +20,18 @@ if [[ ! -f $DATA/evaluation_xyz.json ]]; then
     --seed 0 --no-progress
 fi
 
-declare -A configs=(
-  [full]=configs/diffhand_tiny_synthhand.py
-  [no_diffusion]=configs/ablations/diffhand_tiny_synthhand_no_diffusion.py
-  [vanilla_decoder]=configs/ablations/diffhand_tiny_synthhand_vanilla_decoder.py
-)
+EXPERIMENT=${3:-ablations}
+case $EXPERIMENT in
+  ablations) declare -A configs=(
+    [full]=configs/diffhand_tiny_synthhand.py
+    [no_diffusion]=configs/ablations/diffhand_tiny_synthhand_no_diffusion.py
+    [vanilla_decoder]=configs/ablations/diffhand_tiny_synthhand_vanilla_decoder.py) ;;
+  losses) declare -A configs=(
+    [ours_losses]=configs/diffhand_tiny_synthhand.py
+    [paper_losses]=configs/ablations/diffhand_tiny_synthhand_paper_losses.py) ;;
+  *) echo "run_learning_curves: experiment must be ablations or losses, got $EXPERIMENT" >&2
+     exit 2 ;;
+esac
 pids=()
 for name in "${!configs[@]}"; do
   mkdir -p "$OUT/$name"
@@ -61,5 +70,7 @@ for name in "${!configs[@]}"; do
   $PY tools/test.py "$OUT/$name/run_config.py" "$(cat "$OUT/$name/last_checkpoint")" \
     --work-dir "$OUT/$name/test" > "$OUT/$name/test.log" 2>&1
 done
+png=docs/images/learning_curves.png
+if [[ $EXPERIMENT == losses ]]; then png=docs/images/learning_curves_losses.png; fi
 $PY tools/analysis/plot_learning_curves.py "$OUT" --budget "$BUDGET" \
-  --out-md docs/learning_curves.md --out-png docs/images/learning_curves.png
+  --experiment "$EXPERIMENT" --out-md docs/learning_curves.md --out-png "$png"
