@@ -15,14 +15,14 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 import diffhand_mm
-from diffhand_mm.engine import load_local_checkpoint
+from diffhand_mm.apis import init_model
 from diffhand_mm.evaluation.functional import compute_hand_report
 from diffhand_mm.models.heads import select_consensus_hypothesis
-from diffhand_mm.registry import DATASETS, MODELS
+from diffhand_mm.registry import DATASETS
+from diffhand_mm.utils.markdown import markdown_table
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,10 +41,7 @@ def compare(config: str, checkpoint: str, num_samples: int, seed: int, hypothese
             steps: Sequence[int]) -> List[Dict[str, float]]:
     """Rows of (steps, rule, PA-MPJPE mm, PA-MPVPE mm)."""
     diffhand_mm.register_all_modules()
-    cfg = Config.fromfile(config)
-    model = MODELS.build(cfg.model)
-    model.load_state_dict(load_local_checkpoint(checkpoint)['state_dict'])
-    model.eval()
+    model, cfg = init_model(config, checkpoint)
     dataset = DATASETS.build(dict(type='SynthHandOnlineDataset', num_samples=num_samples,
                                   seed=seed, split='evaluation', pipeline=cfg.test_pipeline))
     data = model.data_preprocessor(pseudo_collate([dataset[i] for i in range(num_samples)]),
@@ -77,11 +74,9 @@ def main(argv=None) -> List[Dict[str, float]]:
     args = parse_args(argv)
     rows = compare(args.config, args.checkpoint, args.num_samples, args.seed, args.hypotheses,
                    args.steps)
-    print('| DDIM steps | mesh returned | PA-MPJPE mm | PA-MPVPE mm |')
-    print('|---|---|---|---|')
-    for row in rows:
-        print(f"| {row['steps']} | {row['rule']} | {row['pa_mpjpe']:.2f} | "
-              f"{row['pa_mpvpe']:.2f} |")
+    print(markdown_table(['DDIM steps', 'mesh returned', 'PA-MPJPE mm', 'PA-MPVPE mm'],
+                         [[r['steps'], r['rule'], f"{r['pa_mpjpe']:.2f}", f"{r['pa_mpvpe']:.2f}"]
+                          for r in rows]))
     return rows
 
 

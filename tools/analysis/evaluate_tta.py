@@ -21,14 +21,14 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 import diffhand_mm
-from diffhand_mm.engine import load_local_checkpoint
+from diffhand_mm.apis import init_model
 from diffhand_mm.evaluation.functional import compute_hand_report
 from diffhand_mm.models.tta import DEFAULT_TTA, GRAPHORMER_TTA, augmentation_list
-from diffhand_mm.registry import DATASETS, MODELS
+from diffhand_mm.registry import DATASETS
+from diffhand_mm.utils.markdown import markdown_table
 
 SETS = dict(default=DEFAULT_TTA, graphormer=GRAPHORMER_TTA)
 
@@ -65,10 +65,7 @@ def evaluate(config: str, checkpoint: str, num_samples: int, seed: int, settings
              batch_passes: Optional[int] = None) -> List[Dict[str, float]]:
     """Rows of (setting, passes, PA-MPJPE mm, PA-MPVPE mm, seconds per image)."""
     diffhand_mm.register_all_modules()
-    cfg = Config.fromfile(config)
-    model = MODELS.build(cfg.model)
-    model.load_state_dict(load_local_checkpoint(checkpoint)['state_dict'])
-    model.eval()
+    model, cfg = init_model(config, checkpoint)
     dataset = DATASETS.build(dict(type='SynthHandOnlineDataset', num_samples=num_samples,
                                   seed=seed, split='evaluation', pipeline=cfg.test_pipeline))
     items = [dataset[i] for i in range(num_samples)]
@@ -103,11 +100,10 @@ def main(argv=None) -> List[Dict[str, float]]:
     torch.set_num_threads(args.threads)
     rows = evaluate(args.config, args.checkpoint, args.num_samples, args.seed, args.settings,
                     args.steps, args.batch_size, args.batch_passes)
-    print('| TTA | passes | PA-MPJPE mm | PA-MPVPE mm | s / image |')
-    print('|---|---|---|---|---|')
-    for row in rows:
-        print(f"| {row['setting']} | {row['passes']} | {row['pa_mpjpe']:.2f} | "
-              f"{row['pa_mpvpe']:.2f} | {row['seconds_per_image']:.2f} |")
+    print(markdown_table(['TTA', 'passes', 'PA-MPJPE mm', 'PA-MPVPE mm', 's / image'],
+                         [[r['setting'], r['passes'], f"{r['pa_mpjpe']:.2f}",
+                           f"{r['pa_mpvpe']:.2f}", f"{r['seconds_per_image']:.2f}"]
+                          for r in rows]))
     return rows
 
 
