@@ -23,10 +23,12 @@ model.update(
     data_preprocessor=dict(type=RGBDDataPreprocessor, mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], depth_mean=0.5, depth_std=0.25,
                            bgr_to_rgb=True),
-    depth_branch=dict(widths=(16, 32, 64), strides=(2, 2, 2), zero_init='join'),
-    # Where the branch joins: 'backbone' = the encoder's feature map (chosen by measurement,
-    # README); 'backbone.model.bn1' = after the encoder's stem (ablations/).
-    join='backbone',
+    # Stride 2 once: the stem's output is at half the input resolution.
+    depth_branch=dict(widths=(16, 32, 64), strides=(2, 1, 1), zero_init='join'),
+    # Where the branch joins, chosen by measurement (README): 'backbone.model.bn1', after the
+    # encoder's stem, so every encoder stage, the feature map and the embedding see the depth;
+    # ablations/..._feature_map.py joins at the encoder's feature map ('backbone') instead.
+    join='backbone.model.bn1',
     freeze_base=False)
 
 train_pipeline = [

@@ -6,8 +6,9 @@
 #   bash projects/depth_condition/tools/run_depth_experiment.sh OUT "SEEDS" "ARMS"
 #   e.g. bash projects/depth_condition/tools/run_depth_experiment.sh work_dirs/depth "0 1 2" \
 #        "none depth"
-# Arms: none (no depth), depth (branch at the feature map), depth_stem (after the stem),
-# silhouette (the branch sees only the blurred silhouette).
+# Arms: none (no depth), depth (the branch after the encoder's stem, the project's default),
+# depth_feature_map (the branch at the encoder's feature map), silhouette (the default branch
+# fed only the blurred silhouette of the rendered surfaces).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${1:-work_dirs/depth_experiment}
@@ -25,7 +26,7 @@ fi
 declare -A configs=(
   [none]=$CFG/diffhand_tiny_synthhand_ft.py
   [depth]=$CFG/diffhand_tiny_synthhand_depth_ft.py
-  [depth_stem]=$CFG/ablations/diffhand_tiny_synthhand_depth_ft_stem.py
+  [depth_feature_map]=$CFG/ablations/diffhand_tiny_synthhand_depth_ft_feature_map.py
   [silhouette]=$CFG/ablations/diffhand_tiny_synthhand_silhouette_ft.py
 )
 for seed in $SEEDS; do
