@@ -25,7 +25,7 @@ def __getattr__(name: str):
     from . import registry
     register_all_modules(init_default_scope=False)
     for reg in (registry.MODELS, registry.DATASETS, registry.TRANSFORMS, registry.METRICS,
-                registry.HOOKS, registry.VISUALIZERS):
+                registry.HOOKS, registry.VISUALIZERS, registry.RUNNERS):
         if name in reg.module_dict:
             return reg.module_dict[name]
     raise AttributeError(f'module {__name__!r} has no attribute or registered component {name!r}')

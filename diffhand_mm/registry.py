@@ -23,7 +23,7 @@ def _child(name: str, parent: Registry, locations: list) -> Registry:
 
 
 # Runner parts
-RUNNERS = _child('runner', mmpose_registry.RUNNERS, [])
+RUNNERS = _child('runner', mmpose_registry.RUNNERS, ['diffhand_mm.engine'])
 RUNNER_CONSTRUCTORS = _child('runner constructor', mmpose_registry.RUNNER_CONSTRUCTORS, [])
 LOOPS = _child('loop', mmpose_registry.LOOPS, ['diffhand_mm.engine'])
 HOOKS = _child('hook', mmpose_registry.HOOKS, ['diffhand_mm.engine', 'mmpose.engine.hooks'])

@@ -9,12 +9,19 @@ Examples:
 Writes per hand a mesh (.obj, or .ply with --ply) and a JSON (vertices, joints in metres,
 camera frame; joints_2d in pixels; K; box), per picture an overlay and a side view, per
 video an overlay video (see docs/inference.md).
+
+Inputs that cannot be used (unreadable or empty files, videos that do not open, images or
+boxes too small to hold a hand) are reported by name and skipped; a summary lists them at the
+end and the exit status is 1. ``--strict`` stops at the first one instead (exit status 2).
+Every output file is complete or absent (written under a hidden name, then renamed).
 """
 import argparse
+import sys
 
 import numpy as np
 
 from diffhand_mm.apis import MeshInferencer, MeshWriter
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,6 +45,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-side-view', action='store_true')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0, help='seed of the diffusion noise')
+    parser.add_argument('--strict', action='store_true',
+                        help='stop at the first input that cannot be used (default: report it, '
+                        'skip it, go on, exit with status 1 at the end)')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -52,11 +63,19 @@ def main(argv=None) -> None:
                                 tta=args.tta, batch_size=args.batch_size, seed=args.seed)
     writer = MeshWriter(args.out_dir, inferencer.faces, mesh_format='ply' if args.ply else 'obj',
                         save_side_view=not args.no_side_view)
-    results = inferencer(args.input, bboxes=args.bbox, K=K, hand=args.hand, writer=writer)
+    results = inferencer(args.input, bboxes=args.bbox, K=K, hand=args.hand, writer=writer,
+                         strict=args.strict)
     hands = sum(len(r.hands) for r in results)
     print(f'{len(results)} frame(s), {hands} hand(s); {len(writer.written)} files in '
           f'{args.out_dir}')
+    if results.failures:
+        print(f'{len(results.failures)} input(s) skipped (--strict stops at the first):',
+              file=sys.stderr)
+        for failure in results.failures:
+            print(f'  {failure.reason}' if failure.source in failure.reason
+                  else f'  {failure.source}: {failure.reason}', file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

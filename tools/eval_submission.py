@@ -26,6 +26,7 @@ from diffhand_mm.evaluation.functional import compute_hand_report
 from diffhand_mm.evaluation.submission import (read_dexycb_ground_truth, read_dexycb_results,
                                                read_freihand_ground_truth, read_freihand_pair,
                                                read_ho3d_ground_truth, read_ho3d_submission)
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 _DESCRIPTIONS = {
     'MPJPE': 'joint error (mm)',
@@ -92,6 +93,7 @@ def main(argv=None) -> Dict[str, float]:
     parser.add_argument('--gt', required=True, help='ground truth (see above)')
     parser.add_argument('--pred', required=True, help='the submission file')
     parser.add_argument('--out', help='write the scores to this JSON file')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
 
     if args.benchmark == 'dexycb':
@@ -108,4 +110,4 @@ def main(argv=None) -> Dict[str, float]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -20,6 +20,7 @@ from diffhand_mm.apis import build_test_pipeline, init_model
 from diffhand_mm.export import (DiffHandSampler, example_inputs, export_onnx, export_torchscript,
                                 max_abs_differences, run_exported)
 from diffhand_mm.registry import type_name
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 TOLERANCE_M = 1e-4
 
@@ -37,6 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--no-check', action='store_true',
                         help='skip running the export against eager PyTorch')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -72,4 +74,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -20,6 +20,7 @@ from diffhand_mm.hand.open_hand_builder import PARENTS, build_mesh, skeleton_joi
 from diffhand_mm.hand.open_hand_rigging import (SHAPE_NAMES, joint_regressor, shape_blend_shapes,
                                                 skinning_weights)
 from diffhand_mm.hand.pose_sampler import HandPoseSampler
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 
 def build_arrays(num_pca_poses: int, seed: int = 0) -> dict:
@@ -75,6 +76,7 @@ def main():
     parser.add_argument('--out', default=DEFAULT_ASSET)
     parser.add_argument('--num-pca-poses', type=int, default=4096)
     parser.add_argument('--figure', help='also save a picture of sampled hands here')
+    add_debug_argument(parser)
     args = parser.parse_args()
     torch.set_num_threads(1)
     arrays = build_arrays(args.num_pca_poses)
@@ -96,4 +98,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -5,12 +5,13 @@ Example:
     python tools/publish_model.py work_dirs/tiny/iter_300.pth checkpoints/diffhand_tiny.pth
 """
 import argparse
-import os
 import os.path as osp
 
 import torch
 
 from diffhand_mm.engine import load_local_checkpoint
+from diffhand_mm.utils.atomic_io import atomic_open
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 KEEP = ('state_dict', 'meta')
 
@@ -27,8 +28,8 @@ def publish(in_file: str, out_file: str) -> dict:
     meta = {k: v for k, v in checkpoint.get('meta', {}).items()
             if k in ('epoch', 'iter', 'cfg', 'seed', 'experiment_name', 'mmengine_version')}
     published = dict(state_dict=checkpoint['state_dict'], meta=meta)
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    torch.save(published, out_file)
+    with atomic_open(out_file, 'wb') as f:  # never a half-written release file
+        torch.save(published, f)
     return dict(parameters=sum(v.numel() for v in checkpoint['state_dict'].values()),
                 bytes=osp.getsize(out_file))
 
@@ -37,10 +38,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('in_file', help='training checkpoint')
     parser.add_argument('out_file', help='published checkpoint')
+    add_debug_argument(parser)
     args = parser.parse_args()
     info = publish(args.in_file, args.out_file)
     print(f'{args.out_file}: {info["parameters"]:,} values, {info["bytes"] / 1e6:.1f} MB')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

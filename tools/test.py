@@ -11,9 +11,10 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
+from diffhand_mm.engine import build_runner
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
 
 
@@ -30,6 +31,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -44,6 +46,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint {args.checkpoint!r} does not exist.')
     cfg.load_from = args.checkpoint
+    # Strict loading even for configs without our runtime's hook (see StrictLoadHook).
+    cfg.setdefault('default_hooks', {}).setdefault('strict_load', dict(type='StrictLoadHook'))
     # Options first: they may address test_evaluator keys that --dump's list form would hide.
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -67,7 +71,7 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     prepare_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     try:
         runner.test()
     finally:
@@ -75,4 +79,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -5,20 +5,24 @@ it runs the config's test pipeline (crop + pack, the loader dropped since frames
 here) and ``model.test_step``, and returns one :class:`HandPrediction` per hand.
 """
 import copy
+import logging
 import math
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
+import cv2
 import numpy as np
 import torch
 from mmcv.transforms import Compose
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
+from mmengine.logging import print_log
 from torch import nn
 from tqdm import tqdm
 
+from diffhand_mm.engine import load_checkpoint_strictly
 from diffhand_mm.models.tta import DEFAULT_TTA
 from diffhand_mm.registry import MODELS, TRANSFORMS, type_name
+from diffhand_mm.utils.cli import InputError
 from .inputs import Frame, InputType, iterate_frames, list_sources
 
 import diffhand_mm.datasets.transforms  # noqa: F401  (registers the hand transforms)
@@ -86,6 +90,50 @@ class FrameResult:
     video: Optional[str]
     image_size: Tuple[int, int]
     hands: List[HandPrediction] = field(default_factory=list)
+
+
+class InputFailure(NamedTuple):
+    """An input the inferencer could not use: its path and why (one line)."""
+    source: str
+    reason: str
+
+
+class InferenceResults(list):
+    """The :class:`FrameResult` of every processed frame, in input order, and in
+    ``failures`` the inputs that were skipped (``strict=False``), in input order."""
+
+    def __init__(self, results=(), failures: Sequence[InputFailure] = ()):
+        super().__init__(results)
+        self.failures: List[InputFailure] = list(failures)
+
+
+#: Fewest pixels a hand box (its longer side, and the part of it inside the image) or an
+#: image side must have to hold a hand: the crop is scaled up to the network input (128-256
+#: px), and below this a box is a click, not a hand (its "hand" is placed metres away).
+MIN_HAND_PIXELS = 16
+
+
+def frame_problem(image_size: Tuple[int, int], boxes: Optional[np.ndarray]) -> Optional[str]:
+    """Why a frame of ``image_size`` (H, W) with these (N, 4) boxes cannot hold a hand, or
+    None. Boxes may reach outside the image (the crop is padded) but must overlap it."""
+    height, width = image_size
+    if min(height, width) < MIN_HAND_PIXELS:
+        return (f'the image is {width}x{height} px, too small to hold a hand (at least '
+                f'{MIN_HAND_PIXELS} px a side)')
+    for number, box in enumerate([] if boxes is None else boxes):
+        x1, y1, x2, y2 = (float(v) for v in box)
+        name = f'box {number} [{x1:g}, {y1:g}, {x2:g}, {y2:g}]'
+        side = max(x2 - x1, y2 - y1)
+        if side < MIN_HAND_PIXELS:
+            return (f'{name} is {side:g} px across; a hand needs at least {MIN_HAND_PIXELS} px')
+        inside_w = min(x2, width - 0.5) - max(x1, -0.5)
+        inside_h = min(y2, height - 0.5) - max(y1, -0.5)
+        if inside_w <= 0 or inside_h <= 0:
+            return f'{name} lies outside the {width}x{height} image'
+        if max(inside_w, inside_h) < MIN_HAND_PIXELS:
+            return (f'{name}: only {max(inside_w, inside_h):.3g} px of it lie inside the '
+                    f'{width}x{height} image; a hand needs at least {MIN_HAND_PIXELS} px')
+    return None
 
 
 def default_intrinsics(height: int, width: int) -> np.ndarray:
@@ -159,11 +207,19 @@ def build_test_pipeline(cfg: Optional[Config], pipeline: Optional[Sequence[dict]
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu') -> Tuple[nn.Module, Config]:
-    """Build the model of ``config`` and load ``checkpoint`` (random weights without one)."""
+    """Build the model of ``config`` and load ``checkpoint`` strictly (random weights without
+    one).
+
+    Raises:
+        FileNotFoundError: the config or the checkpoint does not exist.
+        CheckpointMismatchError: the checkpoint was made for another model or model config
+            (see :func:`~diffhand_mm.engine.load_checkpoint_strictly`).
+    """
     cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        load_checkpoint_strictly(model, checkpoint, cfg.model,
+                                 config_name=cfg.filename or 'the config')
     return model.to(device).eval(), cfg
 
 
@@ -214,7 +270,8 @@ class MeshInferencer:
         self.faces = self.model.head.faces.detach().cpu().numpy()
 
     def __call__(self, inputs: InputType, bboxes=None, K=None,
-                 hand: Union[str, Sequence[str]] = 'right', writer=None) -> List[FrameResult]:
+                 hand: Union[str, Sequence[str]] = 'right', writer=None,
+                 strict: bool = True) -> InferenceResults:
         """Run on every frame of ``inputs``.
 
         Args:
@@ -227,10 +284,18 @@ class MeshInferencer:
                 (``FlipLeftToRight``) and their predictions mirrored back by the model.
             writer: Optional :class:`~diffhand_mm.apis.writer.MeshWriter`; gets every frame
                 (image and result) as soon as its hands are predicted, and is closed at the
-                end.
+                end (on an error, the files it had not finished are removed).
+            strict: Raise at the first input that cannot be used (unreadable or empty file,
+                video that does not open, image or box that cannot hold a hand). False: log
+                it, skip it, go on, and list it in the result's ``failures``.
 
         Returns:
-            list[FrameResult]: per frame, in input order.
+            InferenceResults: per frame, in input order; ``.failures`` the skipped inputs.
+
+        Raises:
+            FileNotFoundError / ValueError: a path does not exist, a folder holds no image,
+                an option is invalid (always), or an input cannot be used (``strict``).
+            IOError: an input cannot be read (``strict``).
         """
         boxes = check_boxes(bboxes)
         sides = [hand] * (1 if boxes is None else len(boxes)) if isinstance(hand, str) \
@@ -245,19 +310,49 @@ class MeshInferencer:
 
         sources = list_sources(inputs)
         total = sum(s.length or 0 for s in sources) if all(s.length for s in sources) else None
-        frames = (f for s in sources for f in iterate_frames(s))
-        results = []
-        with tqdm(total=total, unit='frame', disable=not self.show_progress) as progress:
-            for chunk in self._chunks(frames, boxes):
-                done = self.predict_frames(chunk, boxes, K, sides)
-                if writer is not None:
-                    for frame, result in zip(chunk, done):
-                        writer.write(frame.image, result)
-                progress.update(len(done))
-                results += done
+        results = InferenceResults()
+        frames = self._usable_frames(sources, boxes, results.failures, strict, writer)
+        try:
+            with tqdm(total=total, unit='frame', disable=not self.show_progress) as progress:
+                for chunk in self._chunks(frames, boxes):
+                    done = self.predict_frames(chunk, boxes, K, sides)
+                    if writer is not None:
+                        for frame, result in zip(chunk, done):
+                            writer.write(frame.image, result)
+                    progress.update(len(done))
+                    results += done
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
         if writer is not None:
             writer.close()
         return results
+
+    def _usable_frames(self, sources, boxes: Optional[np.ndarray], failures: list,
+                       strict: bool, writer=None) -> Iterator[Frame]:
+        """The frames of ``sources`` that can be used; the others raise (``strict``) or are
+        logged and recorded in ``failures``, and the rest of their source is skipped."""
+        for source in sources:
+            try:
+                for frame in iterate_frames(source):
+                    problem = frame_problem(frame.image.shape[:2], boxes)
+                    if problem is not None:
+                        where = source.path + (f' (frame {frame.index})' if frame.video else '')
+                        raise InputError(f'{where}: {problem}')
+                    yield frame
+            except (OSError, ValueError, cv2.error) as error:
+                if isinstance(error, cv2.error):  # OpenCV's own text does not name the file
+                    error = IOError(f'{source.path}: OpenCV cannot read it ({error})')
+                if strict:
+                    raise error
+                reason = ' '.join(str(error).split())
+                failures.append(InputFailure(source.path, reason))
+                if writer is not None and source.kind == 'video':
+                    writer.discard_video(source.path)
+                print_log(f'skipped: {reason}' if source.path in reason else
+                          f'skipped {source.path}: {reason}', logger='current',
+                          level=logging.WARNING)
 
     def _chunks(self, frames: Iterator[Frame], boxes) -> Iterator[List[Frame]]:
         """Group frames so that each group holds at least ``batch_size`` hands."""

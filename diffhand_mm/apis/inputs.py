@@ -93,8 +93,10 @@ def _open_video(path: str) -> cv2.VideoCapture:
 
 
 def _video_length(path: str) -> Optional[int]:
-    capture = _open_video(path)
-    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    """Frame count the container states, or None (unknown, or the video does not open: that
+    is reported when its frames are read, as for any other unreadable input)."""
+    capture = cv2.VideoCapture(path)
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
     capture.release()
     return count if count > 0 else None
 

@@ -5,6 +5,7 @@ Layout under ``out_dir`` for a picture ``img.jpg`` with hands 0..N-1:
 For a video ``clip.mp4``: ``clip/clip_000012_hand0.obj`` / ``.json`` per frame and one
 ``clip_overlay.mp4`` (MPEG-4 part 2, ``mp4v``) at the source's frame rate.
 """
+import contextlib
 import json
 import os
 import os.path as osp
@@ -14,6 +15,7 @@ import cv2
 import numpy as np
 
 from diffhand_mm.render import overlay_mesh, render_mesh, rotate_about_centroid
+from diffhand_mm.utils.atomic_io import atomic_open, atomic_write_bytes, partial_path
 from .inferencer import FrameResult, HandPrediction
 from .inputs import video_fps
 
@@ -31,8 +33,8 @@ def oriented_faces(faces: np.ndarray, hand_side: str) -> np.ndarray:
 
 
 def write_obj(path: str, vertices: np.ndarray, faces: np.ndarray) -> None:
-    """Wavefront OBJ: ``v x y z`` in metres, ``f i j k`` 1-based."""
-    with open(path, 'w') as f:
+    """Wavefront OBJ: ``v x y z`` in metres, ``f i j k`` 1-based (written atomically)."""
+    with atomic_open(path, 'w') as f:
         f.write('# diffhand_mm hand mesh, metres, camera frame (x right, y down, z forward)\n')
         # One format call per block: a Python loop over the lines costs more than the render.
         f.write(('v %.6f %.6f %.6f\n' * len(vertices)) % tuple(np.ravel(vertices)))
@@ -40,12 +42,12 @@ def write_obj(path: str, vertices: np.ndarray, faces: np.ndarray) -> None:
 
 
 def write_ply(path: str, vertices: np.ndarray, faces: np.ndarray) -> None:
-    """ASCII PLY with float vertices (metres) and triangle faces."""
+    """ASCII PLY with float vertices (metres) and triangle faces (written atomically)."""
     header = ['ply', 'format ascii 1.0', 'comment diffhand_mm hand mesh, metres, camera frame',
               f'element vertex {len(vertices)}', 'property float x', 'property float y',
               'property float z', f'element face {len(faces)}',
               'property list uchar int vertex_indices', 'end_header']
-    with open(path, 'w') as f:
+    with atomic_open(path, 'w') as f:
         f.write('\n'.join(header) + '\n')
         f.write(('%.6f %.6f %.6f\n' * len(vertices)) % tuple(np.ravel(vertices)))
         f.write(('3 %d %d %d\n' * len(faces)) % tuple(np.ravel(faces)))
@@ -152,8 +154,12 @@ def render_side_views(image_size: Tuple[int, int], hands: Sequence[HandPredictio
 class MeshWriter:
     """Writes what :class:`~diffhand_mm.apis.MeshInferencer` predicts (see the module doc).
 
+    Every file appears complete or not at all (written under a hidden partial name, then
+    renamed), overlay videos included (renamed when :meth:`close` finishes them). The output
+    folder is created with the first file, so a run that writes nothing leaves none behind.
+
     Args:
-        out_dir: Output folder (created).
+        out_dir: Output folder (created when the first file is written).
         faces: (F, 3) template faces (``inferencer.faces``).
         mesh_format: 'obj', 'ply' or None (no mesh files).
         save_json: Write the per-hand JSON (vertices, joints, joints_2d, K, box...).
@@ -176,15 +182,13 @@ class MeshWriter:
         self.save_side_view = save_side_view
         self.uncertainty_range = uncertainty_range
         self.written: List[str] = []
-        self._videos: Dict[str, cv2.VideoWriter] = {}
-        os.makedirs(out_dir, exist_ok=True)
+        self._videos: Dict[str, Tuple[cv2.VideoWriter, str, str]] = {}  # writer, partial, path
 
     def write(self, image: np.ndarray, result: FrameResult) -> None:
         """Write the files of one frame (``image``: (H, W, 3) uint8 BGR, the original)."""
         folder = self.out_dir
         if result.video is not None:
             folder = osp.join(self.out_dir, osp.splitext(osp.basename(result.video))[0])
-            os.makedirs(folder, exist_ok=True)
         for hand in result.hands:
             stem = osp.join(folder, f'{result.frame}_hand{hand.hand_index}')
             if self.mesh_format is not None:
@@ -193,7 +197,7 @@ class MeshWriter:
                     path, hand.vertices, oriented_faces(self.faces, hand.hand_side))
                 self.written.append(path)
             if self.save_json:
-                with open(f'{stem}.json', 'w') as f:
+                with atomic_open(f'{stem}.json', 'w') as f:
                     json.dump(hand.to_dict(), f)
                 self.written.append(f'{stem}.json')
         if not result.hands:
@@ -210,25 +214,44 @@ class MeshWriter:
             self._imwrite(osp.join(folder, f'{result.frame}_side.jpg'), side)
 
     def close(self) -> None:
-        """Finish the overlay videos."""
-        for writer in self._videos.values():
+        """Finish the overlay videos (each appears under its name only now)."""
+        for writer, partial, path in self._videos.values():
             writer.release()
+            os.replace(partial, path)
+            self.written.append(path)
         self._videos.clear()
 
+    def discard_video(self, video: str) -> None:
+        """Drop the unfinished overlay video of ``video`` (its source failed midway)."""
+        entry = self._videos.pop(video, None)
+        if entry is not None:
+            entry[0].release()
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(entry[1])
+
+    def abort(self) -> None:
+        """Drop every unfinished overlay video (the run stopped on an error); the files
+        already written are complete and stay."""
+        for video in list(self._videos):
+            self.discard_video(video)
+
     def _imwrite(self, path: str, image: np.ndarray) -> None:
-        if not cv2.imwrite(path, image):
-            raise IOError(f'Cannot write image: {path}')
+        ok, encoded = cv2.imencode(osp.splitext(path)[1], image)
+        if not ok:
+            raise IOError(f'Cannot encode image: {path}')
+        atomic_write_bytes(path, encoded.tobytes())
         self.written.append(path)
 
     def _video_writer(self, video: str, image_size: Tuple[int, int]) -> cv2.VideoWriter:
         if video not in self._videos:
             path = osp.join(self.out_dir,
                             f'{osp.splitext(osp.basename(video))[0]}_overlay.mp4')
+            partial = partial_path(path)
+            os.makedirs(self.out_dir, exist_ok=True)
             height, width = image_size
-            writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), video_fps(video),
+            writer = cv2.VideoWriter(partial, cv2.VideoWriter_fourcc(*'mp4v'), video_fps(video),
                                      (width, height))
             if not writer.isOpened():
                 raise IOError(f'Cannot open a video writer (mp4v) for: {path}')
-            self._videos[video] = writer
-            self.written.append(path)
-        return self._videos[video]
+            self._videos[video] = (writer, partial, path)
+        return self._videos[video][0]

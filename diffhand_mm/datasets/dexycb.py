@@ -20,7 +20,8 @@ from diffhand_mm.registry import DATASETS
 from .base_hand_dataset import BaseHandDataset
 from .hand_model_utils import (HandModelCfg, build_hand_models, pca_to_full_pose,
                                posed_vertices)
-from .utils import bbox_from_points, cached_index, check_shape, project_points
+from .utils import (bbox_from_points, cached_index, check_files_exist, check_shape,
+                    project_points, validate_labels)
 
 SUBJECTS = ('20200709-subject-01', '20200813-subject-02', '20200820-subject-03',
             '20200903-subject-04', '20200908-subject-05', '20200918-subject-06',
@@ -81,6 +82,8 @@ class DexYCBDataset(BaseHandDataset):
         mano: hand model config / module, or ``dict(right=..., left=...)``; None gives
             ``vertices_3d=None`` (joint metrics only). See ``hand_model_utils``.
         min_joints_in_image: drop frames with fewer projected joints inside the image.
+        check_images: ``'all'`` (default) checks at start that the image of every kept frame
+            exists (one folder listing per camera folder); ``'none'`` checks nothing.
         check_sequence_count: require the toolkit's 100 sequences per subject (the split rule
             indexes the sorted sequence list; with fewer folders it would pick other ones).
         cache_dir: folder for the index cache, or None.
@@ -94,13 +97,17 @@ class DexYCBDataset(BaseHandDataset):
                  setup: str = 's0',
                  mano: HandModelCfg = None,
                  min_joints_in_image: int = 11,
+                 check_images: str = 'all',
                  check_sequence_count: bool = True,
                  cache_dir: Optional[str] = None,
                  **kwargs):
         if (setup, split) not in SPLIT_RULES:
             raise ValueError(f'DexYCB setup/split must be s0-s3 / train, val, test; got '
                              f'{setup!r} / {split!r}')
+        if check_images not in ('all', 'none'):
+            raise ValueError(f"DexYCB check_images must be 'all' or 'none', got {check_images!r}")
         self.split, self.setup = split, setup
+        self.check_images = check_images
         self.min_joints_in_image = min_joints_in_image
         self.check_sequence_count = check_sequence_count
         self.cache_dir = cache_dir
@@ -123,7 +130,17 @@ class DexYCBDataset(BaseHandDataset):
             raise ValueError('DexYCB: this split has left hands but no left hand model was '
                              "given; pass mano=dict(right=..., left=dict(type='MANOHandModel', "
                              "model_path='.../MANO_LEFT.pkl'))")
+        if self.check_images == 'all':
+            check_files_exist('DexYCB', 'the image', [self._image_path(i) for i in
+                                                      range(len(index['frame']))],
+                              index['sample_id'])
         return len(index['frame'])
+
+    def _image_path(self, index: int) -> str:
+        idx = self._index
+        seq_idx, cam_idx, frame = (int(idx[k][index]) for k in ('sequence', 'serial', 'frame'))
+        return osp.join(self.data_root, str(idx['sequence_names'][seq_idx]),
+                        str(idx['serials'][cam_idx]), f'color_{frame:06d}.jpg')
 
     def _selected_sequences(self) -> list:
         subject_ids, _, rule = SPLIT_RULES[(self.setup, self.split)]
@@ -143,54 +160,56 @@ class DexYCBDataset(BaseHandDataset):
     def _build_index(self) -> dict:
         _, serial_ids, _ = SPLIT_RULES[(self.setup, self.split)]
         serials = [SERIALS[i] for i in serial_ids]
-        intrinsics = []
+        intrinsics, intrinsic_paths = [], []
         for serial in serials:
             path = osp.join(self.data_root, 'calibration', 'intrinsics',
                             f'{serial}_{IMAGE_WIDTH}x{IMAGE_HEIGHT}.yml')
+            intrinsic_paths.append(path)
             color = _read_yaml(path, 'intrinsics file')['color']
             intrinsics.append([[color['fx'], 0, color['ppx']], [0, color['fy'], color['ppy']],
                                [0, 0, 1]])
         intrinsics = np.asarray(intrinsics, dtype=np.float32)
+        validate_labels('DexYCB', dict(K=intrinsics), dict(K=intrinsic_paths), serials)
 
         sequences = self._selected_sequences()
         metas = [self._read_sequence_meta(seq) for seq in sequences]
         num_total = sum(m['num_frames'] for m in metas) * len(serials)
-        columns = {k: [] for k in ('sequence', 'serial', 'frame', 'sample_id', 'joints_3d',
-                                   'pose_m', 'bbox')}
-        num_no_hand = num_out_of_view = 0
-        sample_id = 0
+        # Read every label file (the slow part), then judge all frames at once.
+        frames = [(seq_idx, cam_idx, frame)
+                  for seq_idx, meta in enumerate(metas) for cam_idx in range(len(serials))
+                  for frame in range(meta['num_frames'])]
+        label_paths = [osp.join(self.data_root, sequences[q], serials[c], f'labels_{f:06d}.npz')
+                       for q, c, f in frames]
+        joints = np.zeros((len(frames), 21, 3), np.float32)
+        pose_m = np.zeros((len(frames), 51), np.float32)
         progress = ProgressBar(num_total) if num_total else None
-        for seq_idx, (seq, meta) in enumerate(zip(sequences, metas)):
-            for cam_idx, serial in enumerate(serials):
-                for frame in range(meta['num_frames']):
-                    joints, pose_m = self._read_label(osp.join(
-                        self.data_root, seq, serial, f'labels_{frame:06d}.npz'))
-                    sample_id += 1
-                    progress.update()
-                    if np.all(pose_m == 0) or np.all(joints == -1):
-                        num_no_hand += 1
-                        continue
-                    uv = project_points(joints.astype(np.float64), intrinsics[cam_idx])
-                    inside = ((joints[:, 2] > 0) & (uv[:, 0] >= 0) & (uv[:, 0] <= IMAGE_WIDTH - 1)
-                              & (uv[:, 1] >= 0) & (uv[:, 1] <= IMAGE_HEIGHT - 1))
-                    if inside.sum() < self.min_joints_in_image:
-                        num_out_of_view += 1
-                        continue
-                    for name, value in zip(
-                            columns, (seq_idx, cam_idx, frame, sample_id - 1, joints, pose_m,
-                                      bbox_from_points(uv, self.bbox_margin))):
-                        columns[name].append(value)
-        index = {name: np.asarray(values) for name, values in columns.items()}
-        if not len(index['frame']):
-            index.update(joints_3d=np.zeros((0, 21, 3), np.float32),
-                         pose_m=np.zeros((0, 51), np.float32), bbox=np.zeros((0, 4), np.float32))
+        for i, path in enumerate(label_paths):
+            joints[i], pose_m[i] = self._read_label(path)
+            progress.update()
+        frames = np.asarray(frames, dtype=np.int64).reshape(-1, 3)
+        sample_ids = np.arange(len(frames))  # the frame's index in the toolkit's split
+        # A NaN frame must be an error, not a frame silently dropped as "out of view".
+        validate_labels('DexYCB', dict(joint_3d=joints, pose_m=pose_m),
+                        dict(joint_3d=label_paths, pose_m=label_paths), sample_ids)
+
+        no_hand = np.all(pose_m == 0, axis=1) | np.all(joints == -1, axis=(1, 2))
+        uv = project_points(joints.astype(np.float64), intrinsics[frames[:, 1]])
+        inside = ((joints[..., 2] > 0) & (uv[..., 0] >= 0) & (uv[..., 0] <= IMAGE_WIDTH - 1)
+                  & (uv[..., 1] >= 0) & (uv[..., 1] <= IMAGE_HEIGHT - 1))
+        out_of_view = ~no_hand & (inside.sum(axis=1) < self.min_joints_in_image)
+        keep = ~no_hand & ~out_of_view
+        validate_labels('DexYCB', dict(joints_3d=joints[keep]),
+                        dict(joints_3d=[p for p, k in zip(label_paths, keep) if k]),
+                        sample_ids[keep])
+        index = dict(sequence=frames[keep, 0], serial=frames[keep, 1], frame=frames[keep, 2],
+                     sample_id=sample_ids[keep], joints_3d=joints[keep], pose_m=pose_m[keep],
+                     bbox=bbox_from_points(uv[keep], self.bbox_margin).reshape(-1, 4))
         index.update(
             sequence_names=np.asarray(sequences), serials=np.asarray(serials),
             intrinsics=intrinsics, sides=np.asarray([m['side'] for m in metas]),
             betas=np.asarray([m['betas'] for m in metas], dtype=np.float32).reshape(-1, 10),
-            num_total=num_total, num_no_hand=num_no_hand, num_out_of_view=num_out_of_view)
-        for name in ('sequence', 'serial', 'frame', 'sample_id'):
-            index[name] = index[name].astype(np.int64)
+            num_total=num_total, num_no_hand=int(no_hand.sum()),
+            num_out_of_view=int(out_of_view.sum()))
         return index
 
     def _read_sequence_meta(self, sequence: str) -> dict:
@@ -225,7 +244,7 @@ class DexYCBDataset(BaseHandDataset):
 
     def build_data_info(self, index: int) -> dict:
         idx = self._index
-        seq_idx, cam_idx, frame = (int(idx[k][index]) for k in ('sequence', 'serial', 'frame'))
+        seq_idx, cam_idx = (int(idx[k][index]) for k in ('sequence', 'serial'))
         side = str(idx['sides'][seq_idx])
         pose_m = idx['pose_m'][index]
         vertices = None
@@ -234,8 +253,7 @@ class DexYCBDataset(BaseHandDataset):
             vertices = posed_vertices(model, pca_to_full_pose(model, pose_m[:48]),
                                       idx['betas'][seq_idx], pose_m[48:51])
         return dict(
-            img_path=osp.join(self.data_root, str(idx['sequence_names'][seq_idx]),
-                              str(idx['serials'][cam_idx]), f'color_{frame:06d}.jpg'),
+            img_path=self._image_path(index),
             K=idx['intrinsics'][cam_idx].copy(),
             joints_3d=idx['joints_3d'][index].astype(np.float32),
             vertices_3d=vertices,

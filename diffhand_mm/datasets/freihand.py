@@ -7,6 +7,7 @@ Layout under ``data_root`` (https://github.com/lmb-freiburg/freihand)::
     evaluation_K.json  evaluation_xyz.json  evaluation_verts.json
     evaluation/rgb/%08d.jpg
 """
+import os
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -15,7 +16,8 @@ from mmengine.logging import print_log
 
 from diffhand_mm.registry import DATASETS
 from .base_hand_dataset import BaseHandDataset
-from .utils import cached_index, file_signature, load_json_array
+from .utils import (bbox_from_points, cached_index, check_files_exist, file_signature,
+                    load_json_array, project_points, validate_labels)
 
 
 @DATASETS.register_module()
@@ -37,9 +39,11 @@ class FreiHANDDataset(BaseHandDataset):
         split: ``'training'`` or ``'evaluation'``.
         versions: training image versions to use, a subset of :attr:`VERSIONS`.
         with_vertices: read ``<split>_verts.json`` (else ``vertices_3d`` is None).
-        check_images: ``'versions'`` checks at init that the first and last image of every
-            used version exist (cheap, catches a missing version); ``'all'`` checks every
-            image; ``'none'`` checks nothing (a missing image then fails when loaded).
+        check_images: ``'all'`` (default) checks at init that every image of the used
+            versions exists and that the image folder holds no image ids beyond what the
+            labels describe (one folder listing: a fraction of a second for FreiHAND);
+            ``'versions'`` checks only the first and last image of every version;
+            ``'none'`` checks nothing (a missing image then fails when loaded).
         skip_missing_versions: drop versions whose first image is missing (with a warning)
             instead of raising; for partial copies and single-version SynthHand output.
         cache_dir: if given, the parsed arrays are cached there (keyed on the data root,
@@ -55,7 +59,7 @@ class FreiHANDDataset(BaseHandDataset):
                  split: str = 'training',
                  versions: Sequence[str] = VERSIONS,
                  with_vertices: bool = True,
-                 check_images: str = 'versions',
+                 check_images: str = 'all',
                  skip_missing_versions: bool = False,
                  cache_dir: Optional[str] = None,
                  **kwargs):
@@ -90,13 +94,14 @@ class FreiHANDDataset(BaseHandDataset):
         if len(set(lengths.values())) != 1:
             raise ValueError('FreiHAND annotation files disagree on the number of samples: ' +
                              ', '.join(f'{path}: {n}' for path, n in lengths.items()))
+        label_names = dict(K='K', xyz='joints_3d', verts='vertices_3d')
+        validate_labels('FreiHAND', {label_names[n]: arrays[n] for n in names},
+                        {label_names[n]: self._json_path(n) for n in names},
+                        np.arange(len(arrays['K'])))
         K, xyz = arrays['K'], arrays['xyz']
         points = arrays.get('verts', xyz)
-        uvw = np.einsum('nij,npj->npi', K.astype(np.float64), points.astype(np.float64))
-        uv = uvw[..., :2] / uvw[..., 2:3]
-        grow = self.bbox_margin * (uv.max(1) - uv.min(1)).max(1, keepdims=True)
-        arrays['bbox'] = np.concatenate([uv.min(1) - grow, uv.max(1) + grow],
-                                        axis=1).astype(np.float32)
+        arrays['bbox'] = bbox_from_points(
+            project_points(points.astype(np.float64), K.astype(np.float64)), self.bbox_margin)
         return arrays
 
     def load_index(self) -> int:
@@ -118,32 +123,51 @@ class FreiHANDDataset(BaseHandDataset):
         """Indices (into VERSIONS) of the versions whose images are checked present."""
         version_ids = ([self.VERSIONS.index(v) for v in self.versions]
                        if self.split == 'training' else [0])
+        if self.check_images == 'none':
+            return version_ids
         usable = []
         for vid in version_ids:
-            if self.check_images == 'none':
-                usable.append(vid)
-                continue
-            ids = (range(self.num_unique) if self.check_images == 'all' else
-                   (0, self.num_unique - 1))
-            missing = next((self.image_path(i + self.num_unique * vid) for i in ids
-                            if not osp.isfile(self.image_path(i + self.num_unique * vid))), None)
-            if missing is None:
-                usable.append(vid)
-            elif self.skip_missing_versions and osp.basename(missing) == \
-                    f'{self.num_unique * vid:08d}.jpg':
+            first = self.image_path(self.num_unique * vid)
+            if self.skip_missing_versions and not osp.isfile(first):
                 print_log(f'FreiHAND: skipping version {self.VERSIONS[vid]!r}, its first image '
-                          f'{missing} does not exist', logger='current', level=30)
-            else:
-                version = f' (version {self.VERSIONS[vid]!r})' if self.split == 'training' else ''
+                          f'{first} does not exist', logger='current', level=30)
+                continue
+            ids = (np.arange(self.num_unique) if self.check_images == 'all' else
+                   np.array([0, self.num_unique - 1])) + self.num_unique * vid
+            version = f' (version {self.VERSIONS[vid]!r})' if self.split == 'training' else ''
+            try:
+                check_files_exist('FreiHAND', f'the image{version}',
+                                  [self.image_path(i) for i in ids], ids)
+            except FileNotFoundError as err:
+                if osp.isfile(first):
+                    raise
                 raise FileNotFoundError(
-                    f'FreiHAND image missing{version}: {missing}. Images of the {self.split} '
-                    f'split must be {self.split}/rgb/%08d.jpg with ids 0..'
-                    f'{self.num_unique * len(version_ids) - 1} for {self.num_unique} samples; '
-                    'pass versions=... or skip_missing_versions=True to use fewer versions.')
+                    f'{err}. Images of the {self.split} split must be {self.split}/rgb/%08d.jpg '
+                    f'with ids 0..{self.num_unique * len(version_ids) - 1} for '
+                    f'{self.num_unique} samples; pass versions=... or skip_missing_versions=True'
+                    ' to use fewer versions.') from None
+            usable.append(vid)
         if not usable:
             raise FileNotFoundError(f'FreiHAND: none of the versions {self.versions} has images '
                                     f'under {osp.join(self.data_root, self.split, "rgb")}')
+        if self.check_images == 'all':
+            self._check_no_unlabelled_images()
         return usable
+
+    def _check_no_unlabelled_images(self) -> None:
+        """Images with ids no version of the labels can have mean labels and images that do
+        not belong together (a truncated or older label file beside newer images)."""
+        folder = osp.join(self.data_root, self.split, 'rgb')
+        limit = self.num_unique * (len(self.VERSIONS) if self.split == 'training' else 1)
+        ids = [int(name[:-4]) for name in os.listdir(folder)
+               if name.endswith('.jpg') and name[:-4].isdigit()]
+        extra = sorted(i for i in ids if i >= limit)
+        if extra:
+            raise ValueError(
+                f'FreiHAND: {folder} holds {len(extra)} images with ids >= {limit} (e.g. '
+                f'{extra[0]:08d}.jpg), but the labels ({self._json_path("xyz")}, ...) describe '
+                f'only {self.num_unique} samples: the label files and the images do not belong '
+                'together (a truncated or older label file?)')
 
     def build_data_info(self, index: int) -> dict:
         version_pos, unique_id = divmod(index, self.num_unique)

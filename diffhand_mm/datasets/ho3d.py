@@ -7,17 +7,17 @@ Layout under ``data_root`` (https://github.com/shreyashampali/ho3d)::
     evaluation/<seq>/rgb/<id>.png       evaluation/<seq>/meta/<id>.pkl
 """
 import os.path as osp
-import pickle
 from typing import Optional
 
 import numpy as np
 from mmengine.logging import print_log
 
 from diffhand_mm.registry import DATASETS
+from diffhand_mm.utils.safe_pickle import NUMPY_GLOBALS, OBJECT_GLOBALS, load_pickle
 from .base_hand_dataset import BaseHandDataset
 from .hand_model_utils import HandModelCfg, build_hand_models, posed_vertices
-from .utils import (MANO_TIPS_TO_OPENPOSE, bbox_from_points, cached_index, check_shape,
-                    file_signature, project_points)
+from .utils import (MANO_TIPS_TO_OPENPOSE, bbox_from_points, cached_index, check_files_exist,
+                    check_shape, file_signature, project_points, validate_labels)
 
 # HO-3D is in OpenGL coordinates (y up, z backward); our camera frame has y down, z forward.
 OPENGL_TO_CAMERA = np.array([1.0, -1.0, -1.0], dtype=np.float32)
@@ -44,6 +44,8 @@ class HO3DDataset(BaseHandDataset):
         split: ``'train'`` or ``'evaluation'``.
         mano: right hand model config / module (see ``hand_model_utils``) or None.
         cache_dir: folder for the index cache (the meta files are read once), or None.
+        check_images: ``'all'`` (default) checks at start that every frame's image exists;
+            ``'none'`` checks nothing.
         **kwargs: see :class:`BaseHandDataset`.
     """
     dataset_name = 'ho3d'
@@ -54,10 +56,14 @@ class HO3DDataset(BaseHandDataset):
                  split: str = 'train',
                  mano: HandModelCfg = None,
                  cache_dir: Optional[str] = None,
+                 check_images: str = 'all',
                  **kwargs):
         if split not in self.SPLITS:
             raise ValueError(f'HO-3D split must be one of {self.SPLITS}, got {split!r}')
+        if check_images not in ('all', 'none'):
+            raise ValueError(f"HO-3D check_images must be 'all' or 'none', got {check_images!r}")
         self.split = split
+        self.check_images = check_images
         self.cache_dir = cache_dir
         self.hand_models = build_hand_models(mano, 'HO-3D') if split == 'train' else {}
         if self.hand_models and 'right' not in self.hand_models:
@@ -72,6 +78,8 @@ class HO3DDataset(BaseHandDataset):
                    list=file_signature(list_path))
         self._index = cached_index(self.cache_dir, f'ho3d_{self.split}', key,
                                    lambda: self._build_index(list_path))
+        if self.check_images == 'all':
+            check_files_exist('HO-3D', 'the image', self._index['img_path'], self._index['row'])
         if self._index['num_unlabelled']:
             print_log(f'HO-3D {self.split}: dropped {self._index["num_unlabelled"]} frames '
                       'without hand annotation', logger='current', level=30)
@@ -81,7 +89,7 @@ class HO3DDataset(BaseHandDataset):
         with open(list_path, 'r') as f:
             names = [line.strip() for line in f if line.strip()]
         columns = {k: [] for k in ('names', 'row', 'img_path', 'K', 'joints_3d', 'bbox', 'pose',
-                                   'betas', 'transl')}
+                                   'betas', 'transl', 'meta_path')}
         num_unlabelled = 0
         image_ext = {}
         for row, name in enumerate(names):
@@ -102,11 +110,26 @@ class HO3DDataset(BaseHandDataset):
             joints, bbox, pose, betas, transl = sample
             img_path = osp.join(self.data_root, self.split, seq, 'rgb', f'{frame}{image_ext[seq]}')
             for key, value in zip(columns, (name, row, img_path, K, joints, bbox, pose, betas,
-                                            transl)):
+                                            transl, meta_path)):
                 columns[key].append(value)
         index = {k: np.asarray(v) for k, v in columns.items()}
+        if len(names) - num_unlabelled == 0:
+            raise ValueError(f'HO-3D {self.split}: none of the {len(names)} frames of '
+                             f'{list_path} has a hand annotation')
+        self._validate(index)
         index['num_unlabelled'] = num_unlabelled
         return index
+
+    def _validate(self, index: dict) -> None:
+        """All samples' labels at once; errors name the meta file and the row."""
+        if self.split == 'train':
+            labels = dict(K=index['K'], joints_3d=index['joints_3d'], handPose=index['pose'],
+                          handBeta=index['betas'], handTrans=index['transl'])
+        else:  # only the root joint and the box are public
+            labels = dict(K=index['K'], handJoints3D=index['joints_3d'][:, :1],
+                          handBoundingBox=index['bbox'])
+        validate_labels('HO-3D', labels, {name: index['meta_path'] for name in labels},
+                        index['row'])
 
     def _read_labels(self, meta: dict, meta_path: str, K: np.ndarray):
         """(joints (21,3), bbox (4,), pose (48,), betas (10,), transl (3,)) in our conventions,
@@ -158,11 +181,9 @@ class HO3DDataset(BaseHandDataset):
 def _load_meta(path: str) -> dict:
     if not osp.isfile(path):
         raise FileNotFoundError(f'HO-3D meta file not found: {path}')
-    try:
-        with open(path, 'rb') as f:
-            meta = pickle.load(f, encoding='latin1')  # the files were written by Python 2
-    except Exception as err:  # any unpickling failure means a corrupt file
-        raise ValueError(f'HO-3D meta file cannot be read: {path} ({err!r})') from err
+    # Written by Python 2 (latin1); read with an allowlist, so a tampered file runs nothing.
+    meta = load_pickle(path, {**NUMPY_GLOBALS, **OBJECT_GLOBALS}, encoding='latin1',
+                       what='an HO-3D meta file (a dict of numpy arrays)')
     if not isinstance(meta, dict):
         raise ValueError(f'HO-3D meta file does not hold a dict: {path}')
     return meta

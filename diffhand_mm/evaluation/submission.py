@@ -18,10 +18,12 @@ frame (x right, y down, z forward), joints in OpenPose order. The official forma
 """
 import json
 import os
-import pickle
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
+
+from diffhand_mm.hand.units import joint_extents, unit_problem
+from diffhand_mm.utils.safe_pickle import load_pickle
 
 #: ``openpose_joints = ho3d_joints[:, OPENPOSE_FROM_HO3D]``.
 OPENPOSE_FROM_HO3D = (0, 13, 14, 15, 16, 1, 2, 3, 17, 4, 5, 6, 18, 10, 11, 12, 19, 7, 8, 9, 20)
@@ -55,6 +57,19 @@ def _points_array(values, num_points: int, file: str, what: str) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f'{file}: {what} contains NaN or infinite values')
     return array
+
+
+def _check_units(joints: np.ndarray, file: str, what: str, unit: str = 'metres') -> None:
+    """Raise if the typical hand of ``joints`` (N, 21, 3), in the numbers as stored, is not
+    the size of a hand in ``unit`` (a file in millimetres scored as metres gives errors of
+    hundreds of metres and no other sign). One wild prediction does not trip it: the median
+    hand is judged."""
+    extents = joint_extents(joints)
+    if np.isfinite(extents).any():
+        problem = unit_problem(float(np.nanmedian(extents)), unit)
+        if problem is not None:
+            raise ValueError(f'{file}: {what}: the median hand {problem}; the format '
+                             f'stores {unit}')
 
 
 def _is_rectangular(sample) -> bool:
@@ -135,6 +150,7 @@ def read_freihand_pair(xyz_file: str, verts_file: str = None, what: str = 'predi
                          f'{len(vertex_list)} vertex sets')
     joints = _points_array(joint_list, NUM_JOINTS, joint_file, f'{what} joints')
     vertices = _points_array(vertex_list, NUM_MANO_VERTICES, vertex_file, f'{what} vertices')
+    _check_units(joints, joint_file, f'{what} joints')
     return joints, vertices
 
 
@@ -234,6 +250,9 @@ def read_dexycb_results(res_file: str) -> Dict[int, np.ndarray]:
             if not np.all(np.isfinite(joints)):
                 raise ValueError(f'{res_file}:{line_number}: NaN or infinite values')
             results[image_id] = joints / _M_TO_MM
+    if results:
+        _check_units(np.stack(list(results.values())) * _M_TO_MM, res_file, 'joints',
+                     'millimetres')
     return results
 
 
@@ -252,7 +271,7 @@ def find_dexycb_ground_truth(gt: str) -> str:
 
 
 def read_dexycb_ground_truth(gt: str) -> Dict[int, np.ndarray]:
-    """Read the toolkit's ``anno_hpe_<name>.pkl`` (a trusted file: it is a pickle).
+    """Read the toolkit's ``anno_hpe_<name>.pkl`` (a pickle, read with numpy's allowlist).
 
     Args:
         gt: the pickle, or a directory holding exactly one ``anno_hpe_*.pkl``.
@@ -261,8 +280,7 @@ def read_dexycb_ground_truth(gt: str) -> Dict[int, np.ndarray]:
         {image_id: (21, 3) joints in metres}, the samples the toolkit scores (those with a hand).
     """
     gt_file = find_dexycb_ground_truth(gt)
-    with open(gt_file, 'rb') as f:
-        content = pickle.load(f)
+    content = load_pickle(gt_file, what="dex-ycb-toolkit's ground truth (a dict of numpy arrays)")
     if not isinstance(content, dict) or not isinstance(content.get('joint_3d'), dict):
         raise ValueError(f"{gt_file}: expected a dict with a 'joint_3d' dict of image_id -> "
                          '(21, 3) joints in mm')
@@ -273,4 +291,7 @@ def read_dexycb_ground_truth(gt: str) -> Dict[int, np.ndarray]:
             raise ValueError(f'{gt_file}: joints of image {image_id} have shape {joints.shape}, '
                              f'expected ({NUM_JOINTS}, 3)')
         annotations[int(image_id)] = joints / _M_TO_MM
+    if annotations:
+        _check_units(np.stack(list(annotations.values())) * _M_TO_MM, gt_file,
+                     'ground-truth joints', 'millimetres')
     return annotations

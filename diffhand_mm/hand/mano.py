@@ -4,13 +4,14 @@ MANO cannot be redistributed: download ``MANO_RIGHT.pkl`` / ``MANO_LEFT.pkl`` fr
 https://mano.is.tue.mpg.de under its licence and put them in ``data/mano/``.
 """
 import os.path as osp
-import pickle
 from typing import Optional, Sequence
 
 import numpy as np
 import scipy.sparse
 
 from diffhand_mm.registry import MODELS
+from diffhand_mm.utils.safe_pickle import (NUMPY_GLOBALS, OBJECT_GLOBALS, AllowlistUnpickler,
+                                           load_pickle)
 from .hand_model import HandModel
 from .joint_orders import FREIHAND_FINGERTIP_IDS
 
@@ -48,9 +49,10 @@ def _sparse_stand_in(name: str):
     return type(name, (_SparseStandIn,), {'fmt': name[:3]})
 
 
-class _MANOUnpickler(pickle.Unpickler):
-    """Maps chumpy and scipy.sparse classes to stand-ins (no chumpy import, no dependence on
-    the private module paths scipy used in 2017)."""
+class _MANOUnpickler(AllowlistUnpickler):
+    """Maps chumpy and scipy.sparse classes to inert stand-ins (no chumpy import, no dependence
+    on the private module paths scipy used in 2017) and refuses every other global that is not
+    a numpy array, scalar or dtype (see :mod:`diffhand_mm.utils.safe_pickle`)."""
 
     def find_class(self, module, name):
         if module == 'chumpy' or module.startswith('chumpy.'):
@@ -58,6 +60,10 @@ class _MANOUnpickler(pickle.Unpickler):
         if module.startswith('scipy.sparse') and name in ('csc_matrix', 'csr_matrix'):
             return _sparse_stand_in(name)
         return super().find_class(module, name)
+
+
+#: What a MANO pickle may name besides chumpy and scipy.sparse matrices.
+_MANO_GLOBALS = {**NUMPY_GLOBALS, **OBJECT_GLOBALS}
 
 
 def _to_numpy(value, key: str, path: str):
@@ -109,17 +115,16 @@ def load_mano_pickle(path: str, side: Optional[str] = None,
     Raises:
         FileNotFoundError: with instructions on where to get MANO and where to put it.
         ValueError / KeyError: if the file is not a MANO pickle.
+        RefusedPickleError: the file names a class or function a MANO file never holds
+            (e.g. ``os.system``): it is refused before anything runs.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'MANO model file {path} not found. {_HOW_TO_GET}')
     side = side or _side_from_path(path)
     if side not in ('right', 'left'):
         raise ValueError(f'cannot tell the hand side of {path} from its name; pass side=')
-    with open(path, 'rb') as f:
-        try:
-            raw = _MANOUnpickler(f, encoding='latin1').load()
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as err:
-            raise ValueError(f'{path} is not a readable MANO pickle: {err}') from err
+    raw = load_pickle(path, _MANO_GLOBALS, encoding='latin1', unpickler=_MANOUnpickler,
+                      what='a MANO model file (numpy and chumpy arrays, scipy sparse matrices)')
     if not isinstance(raw, dict):
         raise ValueError(f'{path} holds a {type(raw).__name__}, not a MANO dict')
     missing = [k for k in _REQUIRED_KEYS if k not in raw]

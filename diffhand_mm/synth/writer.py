@@ -23,6 +23,7 @@ Masks are the hand pixels not hidden by occluders. Every file is a function of t
 import json
 import os
 import os.path as osp
+import shutil
 from typing import List
 
 import cv2
@@ -33,6 +34,7 @@ from .generator import SynthHandGenerator, SynthSample
 
 VERSIONS = ('gs', 'hom', 'sample', 'auto')
 JPEG_QUALITY = 95
+PARTIAL_DIR = '.synthhand-partial'
 
 
 def _dump_json(path: str, entries: List) -> None:
@@ -79,29 +81,66 @@ def _write_split(generator: SynthHandGenerator, out_dir: str, split: str, num: i
         _dump_json(osp.join(out_dir, f'{split}_{name}.json'), entries)
 
 
+def synthhand_entries() -> List[str]:
+    """The names SynthHand writes at the top of its output folder."""
+    return ['training', 'evaluation'] + [f'{split}_{name}.json'
+                                         for split in ('training', 'evaluation')
+                                         for name in ('K', 'xyz', 'verts', 'mano', 'scale')]
+
+
 def write_synthhand(out_dir: str, num_train: int, num_test: int, seed: int = 0,
                     image_size: int = 224, versions: int = 1, progress: bool = True,
-                    **generator_kwargs) -> SynthHandGenerator:
+                    overwrite: bool = False, **generator_kwargs) -> SynthHandGenerator:
     """Generate SynthHand into ``out_dir`` (layout: see the module docstring).
 
+    Nothing is half-written: the files go to a hidden folder inside ``out_dir`` and are moved
+    into place when every one is written (an interrupted run leaves ``out_dir`` as it was;
+    the next run removes the hidden folder).
+
     Args:
-        out_dir: output folder (created; existing files are overwritten).
+        out_dir: output folder; it must be absent or empty unless ``overwrite``.
         num_train: number of unique training samples N.
         num_test: number of evaluation samples M.
         seed: dataset seed; the same seed gives the same files.
         image_size: image side in pixels.
         versions: training image versions to write, 1-4 (FreiHAND has 4).
         progress: show tqdm progress bars.
+        overwrite: replace the SynthHand files (:func:`synthhand_entries`) of an earlier run
+            in ``out_dir``, whole (no older image is left beside the new labels); other files
+            there are left alone.
         **generator_kwargs: passed on to :class:`SynthHandGenerator`.
 
     Returns:
         The generator used (to re-create any sample in memory).
+
+    Raises:
+        FileExistsError: ``out_dir`` is not empty and ``overwrite`` is False.
     """
     if not 1 <= versions <= len(VERSIONS):
         raise ValueError(f'SynthHand: versions must be 1..{len(VERSIONS)}, got {versions}')
     if num_train < 0 or num_test < 0:
         raise ValueError(f'SynthHand: sample counts must be >= 0, got {num_train}, {num_test}')
+    partial = osp.join(out_dir, PARTIAL_DIR)
+    existing = sorted(n for n in os.listdir(out_dir) if n != PARTIAL_DIR) \
+        if osp.isdir(out_dir) else []
+    if existing and not overwrite:
+        raise FileExistsError(
+            f'{out_dir} is not empty ({len(existing)} entries, e.g. {existing[0]}); pass '
+            '--overwrite (overwrite=True) to replace the SynthHand files in it, or choose an '
+            'empty folder')
     generator = SynthHandGenerator(image_size=image_size, seed=seed, **generator_kwargs)
-    _write_split(generator, out_dir, 'training', num_train, versions, progress)
-    _write_split(generator, out_dir, 'evaluation', num_test, 1, progress)
+    shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted run
+    os.makedirs(partial)
+    try:
+        _write_split(generator, partial, 'training', num_train, versions, progress)
+        _write_split(generator, partial, 'evaluation', num_test, 1, progress)
+        for name in synthhand_entries():
+            target = osp.join(out_dir, name)
+            if osp.isdir(target):
+                shutil.rmtree(target)
+            elif osp.lexists(target):
+                os.remove(target)
+            os.replace(osp.join(partial, name), target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return generator

@@ -38,10 +38,12 @@ class ToyRegressor(BaseModel):
 
 @DATASETS.register_module()
 class ToyLinearDataset(BaseDataset):
-    """``num_samples`` fixed random inputs with targets from a fixed linear map."""
+    """``num_samples`` fixed random inputs with targets from a fixed linear map; the target of
+    sample ``nan_sample`` (if given) is NaN, as a corrupt label."""
 
-    def __init__(self, num_samples=16, **kwargs):
+    def __init__(self, num_samples=16, nan_sample=None, **kwargs):
         self.num_samples = num_samples
+        self.nan_sample = nan_sample
         super().__init__(serialize_data=False, **kwargs)
 
     def load_data_list(self):
@@ -50,7 +52,8 @@ class ToyLinearDataset(BaseDataset):
         items = []
         for i in range(self.num_samples):
             x = torch.randn(4, generator=gen)
-            items.append(dict(inputs=x, targets=(x * weights).sum()))
+            target = torch.tensor(float('nan')) if i == self.nan_sample else (x * weights).sum()
+            items.append(dict(inputs=x, targets=target))
         return items
 
 

@@ -1,5 +1,7 @@
 """MeshInferencer: inputs, crops, intrinsics, left hands, batching, errors."""
 import math
+import os
+import os.path as osp
 
 import cv2
 import numpy as np
@@ -168,3 +170,69 @@ def test_tta_keeps_the_unaugmented_box(tiny_model):
     # the check above can fail: another picture in the same box moves the box by far more
     other = run(cv2.GaussianBlur(image, (0, 0), 3)[::-1].copy())
     assert np.abs(hand_box(other) - hand_box(plain)).max() > 10.0
+
+
+def _folder_with_bad_files(folder):
+    for i in (0, 3):
+        cv2.imwrite(str(folder / f'{i}.jpg'), _image(seed=i))
+    (folder / '1.jpg').write_bytes(b'')  # 0 bytes
+    data = (folder / '0.jpg').read_bytes()
+    (folder / '2.jpg').write_bytes(data[:len(data) // 2])  # truncated
+
+
+def test_folder_with_unreadable_files_skips_them_by_name_or_stops_when_strict(make_inferencer,
+                                                                            tmp_path):
+    from diffhand_mm.apis import MeshWriter
+    _folder_with_bad_files(tmp_path)
+    inferencer = make_inferencer()
+    out = tmp_path / 'out'
+    writer = MeshWriter(str(out), inferencer.faces, save_overlay=False, save_side_view=False)
+    results = inferencer(str(tmp_path), writer=writer, strict=False)
+    assert [r.frame for r in results] == ['0', '3']  # the images after the bad ones too
+    assert [(osp.basename(f.source), f.reason) for f in results.failures] == [
+        ('1.jpg', f'Image file is empty (0 bytes): {tmp_path}/1.jpg'),
+        ('2.jpg', f'JPEG image is truncated (no end-of-image marker): {tmp_path}/2.jpg')]
+    assert sorted(os.listdir(out)) == ['0_hand0.json', '0_hand0.obj', '3_hand0.json',
+                                       '3_hand0.obj']
+    with pytest.raises(IOError, match=r'Image file is empty \(0 bytes\): .*1.jpg'):
+        inferencer(str(tmp_path), strict=True)
+
+
+@pytest.mark.parametrize('image_size,box,message', [
+    ((80, 100), [300, 300, 360, 360], 'box 0 [300, 300, 360, 360] lies outside the 100x80 image'),
+    ((80, 100), [50, 50, 50.5, 50.5], 'box 0 [50, 50, 50.5, 50.5] is 0.5 px across; a hand '
+                                      'needs at least 16 px'),
+    ((1, 1), None, 'the image is 1x1 px, too small to hold a hand (at least 16 px a side)'),
+])
+def test_boxes_and_images_that_cannot_hold_a_hand(make_inferencer, tmp_path, image_size, box,
+                                                  message):
+    path = tmp_path / 'hand.png'
+    cv2.imwrite(str(path), _image(*image_size))
+    inferencer = make_inferencer()
+    with pytest.raises(ValueError) as info:
+        inferencer(str(path), bboxes=box)
+    assert str(info.value) == f'{path}: {message}'
+    skipped = inferencer(str(path), bboxes=box, strict=False)
+    assert len(skipped) == 0 and skipped.failures[0].reason == f'{path}: {message}'
+    # a box partly outside the image is fine (the crop is padded)
+    inferencer(_image(), bboxes=[-20, -10, 40, 50])
+
+
+def test_a_failed_run_writes_nothing_half_and_no_empty_folder(make_inferencer, tmp_path):
+    from diffhand_mm.apis import MeshWriter
+    (tmp_path / 'bad.jpg').write_bytes(b'')
+    inferencer = make_inferencer()
+    out = tmp_path / 'out'
+    with pytest.raises(IOError):
+        inferencer(str(tmp_path / 'bad.jpg'), writer=MeshWriter(str(out), inferencer.faces))
+    assert not out.exists()
+    # a video stopped midway leaves no overlay video, complete or not
+    path = str(tmp_path / 'clip.avi')
+    video = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 5, (64, 48))
+    for i in range(2):
+        video.write(_image(48, 64, seed=i))
+    video.release()
+    writer = MeshWriter(str(out), inferencer.faces, save_side_view=False)
+    with pytest.raises(IOError):
+        inferencer([path, str(tmp_path / 'bad.jpg')], writer=writer)
+    assert not any(name.endswith('.mp4') or '.partial-' in name for name in os.listdir(out))

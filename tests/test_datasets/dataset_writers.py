@@ -62,7 +62,8 @@ def write_dexycb(root, sequences_per_subject=5, frames=1, special=None, seed=0,
     """DexYCB layout: all 10 subjects, ``sequences_per_subject`` sequences each, 8 cameras.
 
     With ``with_images``, ``color_%06d.jpg`` files (640x480 drawings of the joints) are
-    written for the subjects in ``subjects_with_images`` (indices; None: all).
+    written for the subjects in ``subjects_with_images`` (indices; None: all); the other
+    images are empty files.
 
     ``special`` maps (subject index, sequence index, serial index, frame) to 'no_hand' or
     'out_of_view'; sequences listed under ('left', subject, sequence) are left hands.
@@ -102,10 +103,12 @@ def write_dexycb(root, sequences_per_subject=5, frames=1, special=None, seed=0,
                              seg=np.zeros((4, 4), np.uint8), pose_y=np.zeros((1, 3, 4)),
                              pose_m=pose_m, joint_3d=joints[None],
                              joint_2d=np.zeros((1, 21, 2), np.float32))
+                    image = osp.join(seq_dir, serial, f'color_{frame:06d}.jpg')
                     if with_images and (subjects_with_images is None
                                         or s_idx in subjects_with_images):
-                        draw_joints(osp.join(seq_dir, serial, f'color_{frame:06d}.jpg'),
-                                    joints, DEX_K, (640, 480))
+                        draw_joints(image, joints, DEX_K, (640, 480))
+                    else:  # an empty placeholder: the dataset checks that images exist
+                        open(image, 'wb').close()
                     labels[(s_idx, q_idx, c_idx, frame)] = (joints, pose_m[0])
     return labels
 

@@ -104,3 +104,28 @@ def test_missing_label_file_is_named(tmp_path):
     os.remove(missing)
     with pytest.raises(FileNotFoundError, match='labels_000000.npz'):
         DexYCBDataset(root, split='val', check_sequence_count=False)
+
+
+def test_nan_label_is_named_not_dropped_as_out_of_view(tmp_path):
+    root = str(tmp_path)
+    write_dexycb(root, sequences_per_subject=5, frames=1)
+    label = osp.join(root, SUBJECTS[1], '2020_seq_04', SERIALS[2], 'labels_000000.npz')
+    with np.load(label) as stored:
+        arrays = dict(stored)
+    arrays['joint_3d'][0, 5, 2] = np.nan
+    np.savez(label, **arrays)
+    # val: subject 0 then 1, 8 cameras each: this frame is the split's sample 10
+    with pytest.raises(ValueError, match=rf'DexYCB: {label}: sample 10: `joint_3d` holds NaN'):
+        DexYCBDataset(root, split='val', check_sequence_count=False)
+
+
+def test_missing_image_is_named_at_start(tmp_path):
+    root = str(tmp_path)
+    write_dexycb(root, sequences_per_subject=5, frames=1)
+    image = osp.join(root, SUBJECTS[0], '2020_seq_04', SERIALS[5], 'color_000000.jpg')
+    os.remove(image)
+    with pytest.raises(FileNotFoundError, match=rf'DexYCB: the image of sample 5 not found: '
+                                                rf'{image}'):
+        DexYCBDataset(root, split='val', check_sequence_count=False)
+    assert len(DexYCBDataset(root, split='val', check_sequence_count=False,
+                             check_images='none')) == 16

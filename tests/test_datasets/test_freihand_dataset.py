@@ -3,6 +3,7 @@ import os
 import os.path as osp
 import time
 
+import cv2
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
@@ -139,3 +140,83 @@ def test_full_size_annotations_load_fast_and_cache(tmp_path):
     assert len(os.listdir(tmp_path / 'cache')) == 1
     np.testing.assert_array_equal(cached.get_data_info(5)['joints_3d'],
                                   ds.get_data_info(5)['joints_3d'])
+
+
+def _rewrite(path, edit):
+    with open(path) as f:
+        data = json.load(f)
+    edit(data)
+    with open(path, 'w') as f:
+        json.dump(data, f)
+
+
+def test_non_finite_labels_name_the_file_and_sample(tmp_path):
+    write_freihand(str(tmp_path), num=6, versions=1)
+    write_freihand(str(tmp_path), num=4, split='evaluation', seed=1)
+
+    def nan_joint(data):
+        data[4][3][1] = float('nan')
+
+    _rewrite(tmp_path / 'training_xyz.json', nan_joint)
+    with pytest.raises(ValueError, match=r'FreiHAND: .*training_xyz.json: sample 4: `joints_3d` '
+                                         r'holds NaN or infinite values'):
+        FreiHANDDataset(str(tmp_path), versions=('gs', ))
+
+    def nan_vertex(data):
+        data[2][100][0] = float('nan')
+
+    _rewrite(tmp_path / 'evaluation_verts.json', nan_vertex)
+    with pytest.raises(ValueError, match=r'evaluation_verts.json: sample 2: `vertices_3d` holds '
+                                         r'NaN'):
+        FreiHANDDataset(str(tmp_path), split='evaluation')
+
+
+def test_labels_in_millimetres_or_behind_the_camera_are_refused(tmp_path):
+    labels = write_freihand(str(tmp_path), num=3, versions=1)
+    with open(tmp_path / 'training_xyz.json', 'w') as f:
+        json.dump((labels['xyz'] * 1000).tolist(), f)
+    with pytest.raises(ValueError, match=r'sample 0: `joints_3d` spans [\d.]+ \(expected 0.02-1 '
+                                         r'in metres\): these look like millimetres \(3 samples'):
+        FreiHANDDataset(str(tmp_path), versions=('gs', ), with_vertices=False)
+    with open(tmp_path / 'training_xyz.json', 'w') as f:
+        json.dump((labels['xyz'] * [1, 1, -1]).tolist(), f)
+    with pytest.raises(ValueError, match=r'`joints_3d` has points behind the camera'):
+        FreiHANDDataset(str(tmp_path), versions=('gs', ), with_vertices=False)
+
+
+def test_truncated_label_file_is_not_read_as_fewer_samples(tmp_path):
+    write_freihand(str(tmp_path), num=5, versions=1)
+    path = tmp_path / 'training_xyz.json'
+    text = path.read_text()
+    cut = text.index(']]', len(text) // 3) + 2  # after a complete sample: brackets cut
+    path.write_text(text[:cut])
+    with pytest.raises(ValueError, match=r'training_xyz.json: not valid JSON .*truncated'):
+        FreiHANDDataset(str(tmp_path), versions=('gs', ))
+
+
+def test_every_image_is_checked_when_the_dataset_is_built(tmp_path):
+    write_freihand(str(tmp_path), num=5, versions=1)
+    os.remove(tmp_path / 'training' / 'rgb' / '00000003.jpg')  # one in the middle
+    with pytest.raises(FileNotFoundError, match=r'the image \(version .gs.\) of sample 3 not '
+                                                r'found: .*00000003.jpg$'):
+        FreiHANDDataset(str(tmp_path), versions=('gs', ))
+
+
+def test_images_that_no_label_describes_are_an_error(tmp_path):
+    """Labels of an older, smaller run beside the images of a larger one."""
+    write_freihand(str(tmp_path), num=3, split='evaluation')
+    for i in (3, 4):
+        cv2.imwrite(str(tmp_path / 'evaluation' / 'rgb' / f'{i:08d}.jpg'),
+                    np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match=r'holds 2 images with ids >= 3 \(e.g. 00000003.jpg\), '
+                                         r'but the labels .* describe only 3 samples'):
+        FreiHANDDataset(str(tmp_path), split='evaluation')
+
+
+def test_index_cache_holds_no_pickle(tmp_path):
+    write_freihand(str(tmp_path), num=3, versions=1)
+    FreiHANDDataset(str(tmp_path), versions=('gs', ), cache_dir=str(tmp_path / 'cache'))
+    (cache, ) = os.listdir(tmp_path / 'cache')
+    assert cache.endswith('.npz')
+    with np.load(tmp_path / 'cache' / cache, allow_pickle=False) as stored:
+        assert {'K', 'xyz', 'verts', 'bbox'} <= set(stored.files)

@@ -74,3 +74,23 @@ def test_errors_name_the_file(tmp_path):
     os.remove(osp.join(str(tmp_path), 'train.txt'))
     with pytest.raises(FileNotFoundError, match='train.txt'):
         HO3DDataset(str(tmp_path), split='train')
+
+
+def test_non_finite_label_and_missing_image_are_named(tmp_path):
+    write_ho3d(str(tmp_path))
+    meta_path = osp.join(str(tmp_path), 'train', 'MC1', 'meta', '0000.pkl')
+    with open(meta_path, 'rb') as f:
+        meta = pickle.load(f)
+    meta['handBeta'] = np.full(10, np.inf)
+    with open(meta_path, 'wb') as f:
+        pickle.dump(meta, f)
+    # rows of train.txt: ABF10/0000, ABF10/0001, MC1/0000 -> sample 2
+    with pytest.raises(ValueError, match=rf'HO-3D: {meta_path}: sample 2: `handBeta` holds NaN '
+                                         'or infinite'):
+        HO3DDataset(str(tmp_path), split='train')
+    write_ho3d(str(tmp_path))  # good labels again
+    image = osp.join(str(tmp_path), 'train', 'MC1', 'rgb', '0001.png')
+    os.remove(image)
+    with pytest.raises(FileNotFoundError, match=rf'HO-3D: the image of sample 3 not found: '
+                                                rf'{image}'):
+        HO3DDataset(str(tmp_path), split='train')

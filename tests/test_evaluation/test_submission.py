@@ -11,8 +11,10 @@ from diffhand_mm.evaluation.submission import (
 
 
 def _predictions(num_samples=2, seed=0):
+    """Hand-sized point clouds (a few cm), in metres: the readers check the units."""
     rng = np.random.default_rng(seed)
-    return rng.normal(size=(num_samples, 21, 3)), rng.normal(size=(num_samples, 778, 3))
+    return (0.03 * rng.normal(size=(num_samples, 21, 3)),
+            0.03 * rng.normal(size=(num_samples, 778, 3)))
 
 
 def test_freihand_round_trip(tmp_path):
@@ -52,10 +54,11 @@ def test_dexycb_round_trip_in_millimetres(tmp_path):
 
 
 def test_dexycb_ground_truth_pickle(tmp_path):
+    joints_mm = np.random.default_rng(0).normal(500.0, 30.0, (21, 3)).astype(np.float32)
     with open(tmp_path / 'anno_hpe_s0_test.pkl', 'wb') as f:
-        pickle.dump({'joint_3d': {4: np.full((21, 3), 500.0, dtype=np.float32)}}, f)
+        pickle.dump({'joint_3d': {4: joints_mm}}, f)
     annotations = read_dexycb_ground_truth(str(tmp_path))
-    np.testing.assert_array_equal(annotations[4], np.full((21, 3), 0.5))
+    np.testing.assert_allclose(annotations[4], joints_mm / 1000.0, rtol=1e-6)
 
 
 def test_errors_name_the_file(tmp_path):
@@ -79,3 +82,25 @@ def test_errors_name_the_file(tmp_path):
     text.write_text('1,2,3\n')
     with pytest.raises(ValueError, match='res.txt:1: expected 64 comma-separated values'):
         read_dexycb_results(str(text))
+
+
+def test_predictions_in_the_wrong_unit_are_refused(tmp_path):
+    joints, vertices = _predictions(num_samples=3)
+    pred = tmp_path / 'pred.json'
+    pred.write_text(json.dumps([(joints * 1000).tolist(), (vertices * 1000).tolist()]))
+    with pytest.raises(ValueError, match=r'pred.json: prediction joints: the median hand spans '
+                       r'[\d.]+ \(expected 0.02-1 in metres\): these look like millimetres'):
+        read_freihand_pair(str(pred))
+    pred.write_text(json.dumps([(joints * 100).tolist(), (vertices * 100).tolist()]))
+    with pytest.raises(ValueError, match='these look like centimetres'):
+        read_freihand_pair(str(pred))
+    # one wild prediction among plausible ones is a bad prediction, not a unit problem
+    joints[0] *= 1000
+    pred.write_text(json.dumps([joints.tolist(), vertices.tolist()]))
+    read_freihand_pair(str(pred))
+    # DexYCB stores millimetres: a file written in metres is caught too
+    results = tmp_path / 'res.txt'
+    write_dexycb_results(str(results), [0, 1, 2], _predictions(3)[0] / 1000)
+    with pytest.raises(ValueError, match=r'res.txt: joints: .*in millimetres\): these look '
+                       'like metres'):
+        read_dexycb_results(str(results))

@@ -100,3 +100,44 @@ def test_same_seed_gives_identical_files(written, tmp_path):
 def test_bad_arguments_are_rejected(tmp_path):
     with pytest.raises(ValueError, match='versions'):
         write_synthhand(str(tmp_path), 1, 1, versions=5, progress=False)
+
+
+def test_a_non_empty_folder_is_refused_unless_overwriting_and_then_only_ours_is_replaced(
+        tmp_path, capsys):
+    from diffhand_mm.utils.cli import run_tool
+    from tools.dataset_converters import make_synthhand
+    out = tmp_path / 'data'
+    write_synthhand(str(out), 0, 3, seed=SEED, progress=False)
+    (out / 'notes.txt').write_text('mine')
+    with pytest.raises(SystemExit) as stop:
+        run_tool(make_synthhand.main, ['--out', str(out), '--num-train', '0', '--num-test', '1',
+                                       '--no-progress'], prog='make_synthhand.py')
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        f'make_synthhand.py: error: {out} is not empty (13 entries, e.g. evaluation); pass '
+        '--overwrite')
+    assert len(list((out / 'evaluation' / 'rgb').iterdir())) == 3  # untouched
+    make_synthhand.main(['--out', str(out), '--num-train', '0', '--num-test', '1',
+                         '--no-progress', '--overwrite'])
+    # no image of the earlier, larger run is left beside the new labels; other files stay
+    assert sorted(p.name for p in (out / 'evaluation' / 'rgb').iterdir()) == ['00000000.jpg']
+    assert len(load(str(out), 'evaluation', 'xyz')) == 1
+    assert (out / 'notes.txt').read_text() == 'mine'
+
+
+def test_an_interrupted_run_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    from diffhand_mm.synth import writer
+    out = tmp_path / 'data'
+    write_synthhand(str(out), 0, 2, seed=SEED, progress=False)
+    before = sorted(str(p.relative_to(out)) for p in out.rglob('*'))
+    original = writer._write_split
+
+    def fail_on_evaluation(generator, folder, split, *args):
+        if split == 'evaluation':
+            raise KeyboardInterrupt
+        return original(generator, folder, split, *args)
+
+    monkeypatch.setattr(writer, '_write_split', fail_on_evaluation)
+    with pytest.raises(KeyboardInterrupt):
+        write_synthhand(str(out), 1, 1, seed=SEED, progress=False, overwrite=True)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob('*')) == before

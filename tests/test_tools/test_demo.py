@@ -84,3 +84,61 @@ def test_export_tool_writes_a_torchscript_that_matches_eager(config_and_checkpoi
     vertices, joints, camera = module(images, torch.randn(1, 778, 3),
                                       torch.eye(3)[None] * torch.tensor([100.0, 100.0, 1.0]))
     assert vertices.shape == (1, 778, 3) and joints.shape == (1, 21, 3)
+
+
+def _run_tool(main, argv, capsys):
+    """(exit status, stdout, stderr) of a tool run the way its __main__ runs it."""
+    from diffhand_mm.utils.cli import run_tool
+    try:
+        run_tool(main, argv, prog='demo.py')
+        status = 0
+    except SystemExit as stop:
+        status = stop.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_demo_folder_with_bad_files_reports_them_and_exits_1(config_and_checkpoint, tmp_path,
+                                                             capsys):
+    from tools import demo
+    config, checkpoint, _ = config_and_checkpoint
+    pictures = tmp_path / 'pictures'
+    pictures.mkdir()
+    for name in ('a', 'c'):
+        cv2.imwrite(str(pictures / f'{name}.jpg'),
+                    np.random.default_rng(0).integers(0, 256, (72, 96, 3), dtype=np.uint8))
+    (pictures / 'b.jpg').write_bytes(b'')
+    args = [str(pictures), '--config', config, '--checkpoint', checkpoint, '--steps', '1',
+            '--no-side-view']
+    status, out, err = _run_tool(demo.main, args + ['--out-dir', str(tmp_path / 'out')], capsys)
+    assert status == 1
+    assert '2 frame(s), 2 hand(s)' in out
+    assert err.splitlines()[-2:] == [
+        '1 input(s) skipped (--strict stops at the first):',
+        f'  Image file is empty (0 bytes): {pictures}/b.jpg']
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == [
+        'a_hand0.json', 'a_hand0.obj', 'a_overlay.jpg', 'c_hand0.json', 'c_hand0.obj',
+        'c_overlay.jpg']
+    status, _, err = _run_tool(demo.main, args + ['--out-dir', str(tmp_path / 'strict'),
+                                                  '--strict'], capsys)
+    assert status == 2 and err.splitlines()[-1] == (
+        f'demo.py: error: Image file is empty (0 bytes): {pictures}/b.jpg  (--debug prints '
+        'the traceback)')
+    assert sorted(p.name for p in (tmp_path / 'strict').iterdir()) == [
+        'a_hand0.json', 'a_hand0.obj', 'a_overlay.jpg']
+
+
+def test_demo_refuses_a_checkpoint_that_does_not_fit(config_and_checkpoint, tmp_path, capsys):
+    from tools import demo
+    config, checkpoint, _ = config_and_checkpoint
+    saved = torch.load(checkpoint, weights_only=True)
+    del saved['state_dict']['head.camera_head.box_mlp.0.weight']
+    broken = str(tmp_path / 'broken.pth')
+    torch.save(saved, broken)
+    image = tmp_path / 'hand.png'
+    cv2.imwrite(str(image), np.zeros((72, 96, 3), np.uint8))
+    status, _, err = _run_tool(demo.main, [str(image), '--config', config, '--checkpoint',
+                                           broken, '--out-dir', str(tmp_path / 'out')], capsys)
+    assert status == 2 and not (tmp_path / 'out').exists()
+    assert err.startswith(f'demo.py: error: {broken} was not made for {config}: its weights do '
+                          'not fit the model: 1 missing key (head.camera_head.box_mlp.0.weight)')

@@ -34,6 +34,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 from diffhand_mm.utils.markdown import replace_markdown_section
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 SECTION_TITLE = '## Model inference: steps x hypotheses'
 BEGIN_MARK = '<!-- benchmark_inference.py output: begin -->'
@@ -335,6 +336,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='image side in pixels (default: the encoder img_size)')
     parser.add_argument('--seed', type=int, default=0, help='seed of weights and images')
     parser.add_argument('--out', help='markdown file to write the section into')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if min(args.steps) < 1 or min(args.hypotheses) < 1 or args.batch_size < 1 \
             or args.repeats < 1 or args.warmup < 0:
@@ -364,4 +366,4 @@ def main(argv: Optional[Sequence[str]] = None) -> List[BenchmarkRow]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

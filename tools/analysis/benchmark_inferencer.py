@@ -40,6 +40,7 @@ from diffhand_mm.apis import MeshInferencer, MeshWriter, default_intrinsics
 from diffhand_mm.apis.inputs import iterate_frames, list_sources
 from diffhand_mm.registry import MODELS
 from diffhand_mm.utils.markdown import replace_markdown_section
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 SECTION_TITLE = '## Inferencer end to end'
 BEGIN_MARK = '<!-- benchmark_inferencer.py output: begin -->'
@@ -61,6 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
     parser.add_argument('--out', help='markdown file whose "Inferencer end to end" section is '
                                       'replaced (or appended) with the results')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -223,4 +225,4 @@ def main(argv=None) -> Dict[str, float]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

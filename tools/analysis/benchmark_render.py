@@ -18,6 +18,7 @@ import torch
 
 from diffhand_mm.render import render_mesh
 from diffhand_mm.synth import SynthHandGenerator, SynthHandOnlineDataset
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 
 def best_of(fn, count: int, repeats: int):
@@ -98,6 +99,7 @@ def main():
     parser.add_argument('--repeats', type=int, default=5, help='timed runs (best is kept)')
     parser.add_argument('--img-size', type=int, default=224)
     parser.add_argument('--grid', help='save a picture grid of samples to this path')
+    add_debug_argument(parser)
     args = parser.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -118,4 +120,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -22,6 +22,7 @@ from diffhand_mm.apis import init_model
 from diffhand_mm.evaluation.functional import compute_hand_report
 from diffhand_mm.models.heads import select_consensus_hypothesis
 from diffhand_mm.registry import DATASETS
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 from diffhand_mm.utils.markdown import markdown_table
 
 
@@ -34,6 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='SynthHand seed of the evaluation stream (1: unseen by ours)')
     parser.add_argument('--hypotheses', type=int, default=8)
     parser.add_argument('--steps', type=int, nargs='+', default=[10])
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -81,4 +83,4 @@ def main(argv=None) -> List[Dict[str, float]]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

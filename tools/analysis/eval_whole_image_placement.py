@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from diffhand_mm.registry import DATASETS
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 
 def whole_image_errors(model: nn.Module, num_samples: int = 8, seed: int = 1,
@@ -64,6 +65,7 @@ def main(argv=None) -> Dict[str, float]:
     parser.add_argument('--num-samples', type=int, default=16)
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--steps', type=int, default=None)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
 
     from diffhand_mm.apis.inferencer import init_model
@@ -77,4 +79,4 @@ def main(argv=None) -> Dict[str, float]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

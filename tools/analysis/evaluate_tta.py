@@ -28,6 +28,7 @@ from diffhand_mm.apis import init_model
 from diffhand_mm.evaluation.functional import compute_hand_report
 from diffhand_mm.models.tta import DEFAULT_TTA, GRAPHORMER_TTA, augmentation_list
 from diffhand_mm.registry import DATASETS
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
 from diffhand_mm.utils.markdown import markdown_table
 
 SETS = dict(default=DEFAULT_TTA, graphormer=GRAPHORMER_TTA)
@@ -57,6 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--batch-passes', type=int, default=None,
                         help='augmented crops per encoder + sampler call (default: all)')
     parser.add_argument('--threads', type=int, default=1)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -108,4 +110,4 @@ def main(argv=None) -> List[Dict[str, float]]:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -14,10 +14,11 @@ import re
 
 import matplotlib
 
-from diffhand_mm.utils.markdown import replace_markdown_section
-
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+
+from diffhand_mm.utils.cli import add_debug_argument, run_tool  # noqa: E402
+from diffhand_mm.utils.markdown import replace_markdown_section  # noqa: E402
 
 RUN_LABELS = {
     'full': 'DiffHand (cross-modality decoder + diffusion)',
@@ -76,6 +77,7 @@ def main() -> None:
     parser.add_argument('--out-md', required=True)
     parser.add_argument('--out-png', required=True)
     parser.add_argument('--experiment', choices=('ablations', 'losses'), default='ablations')
+    add_debug_argument(parser)
     args = parser.parse_args()
 
     runs = [name for name in RUN_LABELS if osp.isdir(osp.join(args.out_dir, name))]
@@ -151,4 +153,4 @@ def write_losses_section(args, rows) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -6,16 +6,27 @@ from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook, 
 from mmengine.runner import LogProcessor
 from mmengine.visualization import LocalVisBackend, Visualizer
 
+from diffhand_mm.engine import GuardedRunner, NonFiniteLossHook, StrictLoadHook
+
 default_scope = 'diffhand_mm'
+# Takes the work dir's lock before anything is written there: a second run on the same work
+# dir is refused; a killed run leaves nothing locked (diffhand_mm/engine/work_dir_lock.py).
+runner_type = GuardedRunner
 
 default_hooks = dict(
     timer=dict(type=IterTimerHook),
     logger=dict(type=LoggerHook, interval=50),
     param_scheduler=dict(type=ParamSchedulerHook),
     # Keep the best PA-MPJPE checkpoint and the last 3: nothing a user trained is lost.
+    # Saves are atomic (write, then rename): a run killed while saving leaves no broken file.
     checkpoint=dict(type=CheckpointHook, interval=1, max_keep_ckpts=3, save_last=True,
-                    save_best='mesh/PA-MPJPE', rule='less'),
+                    save_best='mesh/PA-MPJPE', rule='less',
+                    backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type=DistSamplerSeedHook),
+    # A checkpoint of another model or model config is refused before it is loaded.
+    strict_load=dict(type=StrictLoadHook),
+    # Training stops at the first NaN / infinite loss, naming the batch's samples.
+    non_finite_loss=dict(type=NonFiniteLossHook),
 )
 
 env_cfg = dict(

@@ -24,7 +24,8 @@ class LoadHandImage(BaseTransform):
 
     Raises:
         FileNotFoundError: the image does not exist.
-        IOError: the file exists but cannot be decoded (truncated, corrupt, not an image).
+        IOError: the file exists but cannot be decoded (empty, truncated, corrupt, not an
+            image).
     """
 
     def transform(self, results: dict) -> dict:
@@ -42,6 +43,8 @@ class LoadHandImage(BaseTransform):
             raise FileNotFoundError(f'Image not found: {path}')
         with open(path, 'rb') as f:
             data = f.read()
+        if not data:  # OpenCV asserts on an empty buffer, without naming the file
+            raise IOError(f'Image file is empty (0 bytes): {path}')
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if img is None:
             raise IOError(f'Image cannot be decoded (corrupt or not an image): {path}')

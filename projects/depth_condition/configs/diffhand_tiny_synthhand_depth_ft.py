@@ -45,6 +45,11 @@ test_pipeline = [
     dict(type=LoadDepthCondition, source=depth_source),
     dict(type=PackRGBDInputs),
 ]
+# The base checkpoint is a DiffHand without the branch: the strict loading check (default
+# runtime) lets the branch's weights be missing, and skips the comparison of the model config
+# (the model type differs by design); every other weight must still match exactly.
+default_hooks.strict_load.update(allowed_missing=[r'^depth_branch\.'], check_config=False)
+
 train_dataloader.dataset.pipeline = train_pipeline
 val_dataloader.dataset.pipeline = test_pipeline
 test_dataloader = val_dataloader
