@@ -14,6 +14,8 @@ import os.path as osp
 import statistics
 from collections import defaultdict
 
+from diffhand_mm.utils.cli import add_debug_argument, run_tool
+
 METRICS = ('mesh/PA-MPJPE', 'mesh/PA-MPVPE')
 
 
@@ -39,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('out', help='the experiment folder')
     parser.add_argument('--baseline', default='none', help='arm the differences refer to')
+    add_debug_argument(parser)
     args = parser.parse_args()
     results = defaultdict(dict)  # arm -> seed -> metrics
     for run_dir in sorted(glob.glob(osp.join(args.out, '*', 'seed*'))):
@@ -63,4 +66,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
