@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 import diffhand_mm
-from depth_condition import DepthConditionedDiffHand, LoadDepthCondition, PackRGBDInputs
+from depth_condition import LoadDepthCondition, PackRGBDInputs
 from diffhand_mm.engine import load_local_checkpoint
 from diffhand_mm.registry import DATASETS, MODELS
 
