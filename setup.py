@@ -33,7 +33,7 @@ setup(
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'configs.*', 'tools')),
     include_package_data=True,
-    package_data={'diffhand_mm': ['hand/assets/*.npz']},
+    package_data={'diffhand_mm': ['hand/assets/*.npz', 'configs/*.yml']},
     python_requires='>=3.9',
     # Loose ranges for users who bring their own stack (e.g. the full mmcv with compiled ops,
     # which provides the same `mmcv` module as mmcv-lite); the exact pins that install on our

@@ -139,16 +139,12 @@ LOAD = ('import sys, diffhand_mm; from mmengine.config import Config\n'
 
 
 @pytest.fixture(scope='module')
-def wheel_site(tmp_path_factory):
+def wheel_site(tmp_path_factory, diffhand_wheel):
     """diffhand_mm installed from its wheel (not editable) into a folder of its own."""
-    folder = tmp_path_factory.mktemp('wheel')
+    site = tmp_path_factory.mktemp('wheel') / 'site'
     pip = [sys.executable, '-m', 'pip', '--disable-pip-version-check', '-q']
-    subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-w', str(folder),
-                          REPO_ROOT], check=True, capture_output=True)
-    wheel, = glob.glob(str(folder / '*.whl'))
-    site = folder / 'site'
-    subprocess.run(pip + ['install', '--no-deps', '--target', str(site), wheel], check=True,
-                   capture_output=True)
+    subprocess.run(pip + ['install', '--no-deps', '--target', str(site), str(diffhand_wheel)],
+                   check=True, capture_output=True)
     return str(site)
 
 

@@ -42,9 +42,11 @@ echo "[setup_env] installing pinned requirements (first run: a few minutes)"
 pip_install -r "$repo_root/requirements/torch.txt" \
   -r "$repo_root/requirements/runtime.txt" -r "$repo_root/requirements/tests.txt" \
   -r "$repo_root/requirements/export.txt"
-# mmpose's metadata requires chumpy, which does not build under build isolation and is never
-# imported by mmpose; its real runtime requirements are pinned in runtime.txt.
-pip_install --no-deps -r "$repo_root/requirements/mmpose.txt"
+# mmpose's metadata requires chumpy, which builds only without build isolation (see
+# requirements/mmpose.txt) with runtime.txt's setuptools; with it installed, pip's resolver
+# accepts mmpose and this project.
+pip_install --no-build-isolation "$(grep '^chumpy' "$repo_root/requirements/mmpose.txt")"
+pip_install -r "$repo_root/requirements/mmpose.txt"
 # The distribution was named diffhand_mm before it became diffhand (setup.py says why); an old
 # install of that name would hide the new one from MMEngine's config lookup.
 "$venv_dir/bin/python" -m pip uninstall -y -q diffhand_mm > /dev/null 2>&1 || true

@@ -6,6 +6,7 @@ Example:
     python tools/train.py CONFIG --resume ckpt.pth     # a given checkpoint
     python tools/train.py CONFIG --time-budget 600     # 10 minutes of training, then stop
     bash tools/dist_train.sh CONFIG 2                  # 2 processes (GPUs, or gloo on CPU)
+    bash tools/dist_train.sh CONFIG 8 --strategy fsdp  # FlexibleRunner, sharded (docs/distributed.md)
 """
 import argparse
 import os
@@ -14,9 +15,9 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
-from diffhand_mm.engine import build_runner
 from diffhand_mm.utils.cli import add_debug_argument, run_tool
 from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
+from diffhand_mm.utils.strategy import add_strategy_argument, apply_strategy, build_runner
 
 
 def parse_args() -> argparse.Namespace:
@@ -28,6 +29,8 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or without a path from the latest checkpoint '
         'in the work dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='do not evaluate checkpoints during training')
     parser.add_argument(
         '--time-budget', type=float, metavar='SECONDS',
         help='stop training after this many seconds of training iterations (validation '
@@ -39,6 +42,7 @@ def parse_args() -> argparse.Namespace:
         help='override settings in the config, key=value pairs, e.g. train_cfg.max_iters=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_strategy_argument(parser)
     # torchrun passes --local-rank (older launchers --local_rank)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
@@ -70,17 +74,25 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    if getattr(args, 'strategy', None):
+        apply_strategy(cfg, args.strategy)
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.auto_scale_lr and not cfg.auto_scale_lr.get('base_batch_size'):
+        raise SystemExit(f'--auto-scale-lr: {args.config} does not say the total batch size its '
+                         'learning rate is meant for; add auto_scale_lr = dict(base_batch_size=N).')
+    if getattr(args, 'no_validate', False):  # after the options, which may address val_*
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     # After --cfg-options, so that a custom_hooks=... there does not drop it.
     time_budget = getattr(args, 'time_budget', None)
     if time_budget is not None:
         if time_budget <= 0:
             raise SystemExit(f'--time-budget must be positive, got {time_budget}.')
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='TrainTimeBudgetHook', budget_seconds=time_budget)]
+            # prefixed: found from any scope, and dumpable in old-style configs (a class is not)
+            dict(type='diffhand_mm.TrainTimeBudgetHook', budget_seconds=time_budget)]
     return cfg
 
 

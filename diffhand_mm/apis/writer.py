@@ -90,7 +90,7 @@ def _hand_window(vertices: np.ndarray, K: np.ndarray, image_size: Tuple[int, int
     return max(x0, 0), max(y0, 0), min(max(x1, 0), width), min(max(y1, 0), height)
 
 
-def _draw_mesh(canvas: np.ndarray, vertices: np.ndarray, faces: np.ndarray, K: np.ndarray,
+def draw_mesh(canvas: np.ndarray, vertices: np.ndarray, faces: np.ndarray, K: np.ndarray,
                colors: Optional[np.ndarray], alpha: float) -> np.ndarray:
     """Render the mesh with the project's renderer and blend it onto ``canvas`` in place.
 
@@ -132,7 +132,7 @@ def render_hands(image: np.ndarray, hands: Sequence[HandPrediction], faces: np.n
     vertices, all_faces, colors = _combined_mesh(hands, faces, [h.vertices for h in hands],
                                                  uncertainty_range)
     overlay = image.copy()
-    mask = _draw_mesh(overlay, vertices, all_faces, hands[0].K, colors, alpha)
+    mask = draw_mesh(overlay, vertices, all_faces, hands[0].K, colors, alpha)
     if colors is not None:
         cv2.putText(overlay, f'uncertainty 0-{uncertainty_range * 1000:.0f} mm', (4, 14),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
@@ -147,7 +147,7 @@ def render_side_views(image_size: Tuple[int, int], hands: Sequence[HandPredictio
     turned = [rotate_about_centroid(h.vertices[None], angle_deg)[0] for h in hands]
     vertices, all_faces, colors = _combined_mesh(hands, faces, turned, uncertainty_range)
     canvas = np.full(tuple(image_size) + (3,), 32, np.uint8)
-    _draw_mesh(canvas, vertices, all_faces, hands[0].K, colors, alpha=1.0)
+    draw_mesh(canvas, vertices, all_faces, hands[0].K, colors, alpha=1.0)
     return canvas
 
 

@@ -20,6 +20,7 @@ with read_base():
 
 model.backbone.update(pretrained=False, drop_path_rate=0.1)
 model.head.hand_model = dict(type=MANOHandModel, model_path='data/mano', side='right')
+visualizer.hand_model = model.head.hand_model  # draws meshes in MANO's topology
 
 # tools/test.py applies MeshGraphormer's multiscale test (diffhand_mm.models.tta.GRAPHORMER_TTA):
 # rotations 0, +-10, ..., +-90 degrees x scales 0.7-1.1 = 95 passes per image, batched 128

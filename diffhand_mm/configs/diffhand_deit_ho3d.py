@@ -13,6 +13,7 @@ with read_base():
     from ._base_.schedules.adamw_100e import *  # noqa: F401,F403
 
 model.head.hand_model = dict(type=MANOHandModel, model_path='data/mano', side='right')
+visualizer.hand_model = model.head.hand_model  # draws meshes in MANO's topology
 
 # No labelled validation split: no validation, keep the last checkpoints instead of a best one.
 train_cfg.update(val_interval=1000)  # never: more than max_epochs

@@ -12,3 +12,4 @@ with read_base():
     from ._base_.schedules.adamw_100e import *  # noqa: F401,F403
 
 model.head.hand_model = dict(type=MANOHandModel, model_path='data/mano', side='right')
+visualizer.hand_model = model.head.hand_model  # draws meshes in MANO's topology

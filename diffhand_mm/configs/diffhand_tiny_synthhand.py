@@ -24,6 +24,9 @@ param_scheduler = [
     dict(type=CosineAnnealingLR, by_epoch=False, begin=50, end=max_iters, T_max=max_iters - 50,
          eta_min=1e-5),
 ]
+# The lr above is for 16 images per step (one process); --auto-scale-lr multiplies it by
+# (processes x batch_size) / 16.
+auto_scale_lr = dict(base_batch_size=16)
 
 default_hooks.update(
     logger=dict(interval=20),

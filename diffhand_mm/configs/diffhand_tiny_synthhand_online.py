@@ -21,6 +21,8 @@ param_scheduler = [
 ]
 
 train_dataloader.update(batch_size=64, num_workers=14)
+# The shipped checkpoint's recipe: one GPU, 64 images per step, at the tiny config's lr.
+auto_scale_lr = dict(base_batch_size=64)
 train_dataloader.dataset = dict(type=SynthHandOnlineDataset, num_samples=10**6, seed=0,
                                 split='training', pipeline=train_pipeline)
 val_dataloader.update(batch_size=50, num_workers=4)

@@ -10,6 +10,8 @@ from typing import Optional, Sequence, Union
 import numpy as np
 from mmengine.dataset import BaseDataset
 
+from diffhand_mm.registry import diffhand_scope
+
 
 class BaseHandDataset(BaseDataset):
     """Base of FreiHAND / DexYCB / HO-3D: subclasses implement :meth:`load_index` and
@@ -49,16 +51,19 @@ class BaseHandDataset(BaseDataset):
                  bbox_margin: float = 0.1):
         self.bbox_margin = bbox_margin
         self._order = np.zeros(0, dtype=np.int64)
-        super().__init__(
-            ann_file='',
-            data_root=data_root,
-            data_prefix=dict(img_path=''),
-            indices=indices,
-            serialize_data=False,
-            pipeline=list(pipeline),
-            test_mode=test_mode,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch)
+        # MMEngine builds the pipeline with its own registry, in the current default scope: ours
+        # here, so that 'LoadHandImage' etc. resolve when another project builds this dataset.
+        with diffhand_scope():
+            super().__init__(
+                ann_file='',
+                data_root=data_root,
+                data_prefix=dict(img_path=''),
+                indices=indices,
+                serialize_data=False,
+                pipeline=list(pipeline),
+                test_mode=test_mode,
+                lazy_init=lazy_init,
+                max_refetch=max_refetch)
 
     def load_index(self) -> int:
         """Read the annotations into arrays; return the number of samples."""

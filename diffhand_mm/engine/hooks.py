@@ -1,14 +1,17 @@
 """Runner hooks: a training time budget, strict checkpoint loading, a stop at the first
-non-finite loss, test-time augmentation for testing only."""
+non-finite loss, the test metrics to a file, test-time augmentation for testing only."""
 import math
+import os.path as osp
 import time
 from typing import Optional, Sequence
 
 import torch
 from mmengine import dist
+from mmengine.fileio import dump
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import find_latest_checkpoint
+from mmengine.utils import mkdir_or_exist
 
 from diffhand_mm.registry import HOOKS
 from diffhand_mm.utils.cli import InputError
@@ -156,6 +159,28 @@ def _describe(samples: list) -> str:
     shown = f'ids {", ".join(ids)}' if ids else 'unknown ids'
     return shown + (f' (images {", ".join(paths[:3])}{", ..." if len(paths) > 3 else ""})'
                     if paths else '')
+
+
+@HOOKS.register_module()
+class MetricsFileHook(Hook):
+    """Write the test metrics to a file (``tools/test.py --out``, as MMPose's ``--out``).
+
+    Args:
+        out_file: ``.json``, ``.yaml``/``.yml`` or ``.pkl`` path; its folder is created.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self, out_file: str) -> None:
+        if not out_file.endswith(('.json', '.yaml', '.yml', '.pkl', '.pickle')):
+            raise ValueError(f'MetricsFileHook: {out_file!r} must end with .json, .yaml, .yml '
+                             'or .pkl.')
+        self.out_file = out_file
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        if metrics is not None and dist.is_main_process():
+            mkdir_or_exist(osp.dirname(osp.abspath(self.out_file)))
+            dump(dict(metrics), self.out_file)
 
 
 @HOOKS.register_module()

@@ -164,11 +164,3 @@ class GuardedRunner(_WorkDirLockMixin, Runner):
 class GuardedFlexibleRunner(_WorkDirLockMixin, FlexibleRunner):
     """MMEngine's :class:`~mmengine.runner.FlexibleRunner` (training strategies: DeepSpeed,
     FSDP, ...) that holds its work dir's lock."""
-
-
-def build_runner(cfg) -> Optional[object]:
-    """Build the runner of a config the way MMPose's tools do: ``runner_type`` from the
-    registry if the config names one, else MMEngine's ``Runner``."""
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)

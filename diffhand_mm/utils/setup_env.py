@@ -20,6 +20,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import diffhand_mm.hand  # noqa: F401
     import diffhand_mm.models  # noqa: F401
     import diffhand_mm.synth  # noqa: F401
+    import diffhand_mm.visualization  # noqa: F401
 
     if not init_default_scope:
         return

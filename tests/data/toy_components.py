@@ -24,6 +24,10 @@ class ToyRegressor(BaseModel):
     def __init__(self, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.linear = nn.Linear(4, 1)
+        # The same start under every runner and strategy, whatever the RNG has done before.
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.tensor([[0.1, -0.2, 0.3, -0.4]]))
+            self.linear.bias.zero_()
 
     def forward(self, inputs, targets=None, sample_idx=None, mode='tensor', **kwargs):
         x = torch.stack(inputs) if isinstance(inputs, (list, tuple)) else inputs
@@ -59,7 +63,8 @@ class ToyLinearDataset(BaseDataset):
 
 @HOOKS.register_module()
 class RankRecorderHook(Hook):
-    """Writes ``rank_<r>.json`` to the work dir: how many iterations this rank trained."""
+    """Writes ``rank_<r>.json`` to the work dir: how many iterations this rank trained, on
+    which samples, and which runner and model wrapper ran them."""
 
     def __init__(self):
         self.iterations = 0
@@ -71,7 +76,8 @@ class RankRecorderHook(Hook):
 
     def after_train(self, runner):
         with open(osp.join(runner.work_dir, f'rank_{get_rank()}.json'), 'w') as f:
-            json.dump(dict(iterations=self.iterations, seen_samples=self.seen_samples), f)
+            json.dump(dict(iterations=self.iterations, seen_samples=self.seen_samples,
+                           runner=type(runner).__name__, wrapper=type(runner.model).__name__), f)
 
 
 @METRICS.register_module()

@@ -1,5 +1,6 @@
 """tools/train.py and tools/test.py end to end on tiny fixtures in the official layouts:
 FreiHAND (train, test, dump, official-format submission scored offline), DexYCB and HO-3D."""
+import glob
 import json
 import os
 import os.path as osp
@@ -75,6 +76,27 @@ def test_test_tool_reports_all_metrics_and_matches_the_offline_evaluator(freihan
     offline = json.load(open(scores_file))
     for key in METRIC_KEYS:
         assert offline[key] == pytest.approx(metrics[key], abs=1e-4), key
+
+
+def test_test_tool_draws_overlays_and_writes_the_metrics_file(freihand_run, tmp_path):
+    """--show-dir / --interval draw every 2nd of the 5 test images with the mesh on the
+    original image; --out writes the metrics (MMPose's test.py flags)."""
+    import cv2
+    import numpy as np
+    root, work_dir, _ = freihand_run
+    metrics_file = tmp_path / 'metrics.json'
+    _run('tools/test.py', TINY, str(work_dir / 'iter_4.pth'), '--work-dir', str(tmp_path),
+         '--show-dir', 'vis', '--interval', '2', '--out', str(metrics_file), '--cfg-options',
+         f'test_dataloader.dataset.data_root={root}', 'model.test_cfg.sampling_steps=1',
+         *FAST_LOADER)
+    drawings = sorted(glob.glob(str(tmp_path / '*' / 'vis' / '*.jpg')))
+    assert len(drawings) == 3, drawings  # samples 0, 2, 4
+    original = cv2.imread(str(root / 'evaluation' / 'rgb' / '00000000.jpg'))
+    drawn = cv2.imread(drawings[0])
+    assert drawn.shape == original.shape
+    assert np.abs(drawn.astype(int) - original).max() > 100  # keypoints and mesh drawn on it
+    metrics = json.loads(metrics_file.read_text())
+    assert set(f'mesh/{key}' for key in METRIC_KEYS) <= set(metrics)
 
 
 def _tiny_config_for(dataset_config, data_root, tmp_path, dataset_overrides, evaluator):

@@ -21,7 +21,8 @@ def _args(work_dir, **kwargs):
 def test_time_budget_stops_the_run_and_still_saves_the_last_checkpoint(tmp_path):
     import diffhand_mm  # noqa: F401  (TrainTimeBudgetHook is registered in our scope)
     cfg = merge_args(Config.fromfile(CONFIG), _args(tmp_path, time_budget=1e-9))
-    assert cfg.custom_hooks[-1] == dict(type='TrainTimeBudgetHook', budget_seconds=1e-9)
+    assert cfg.custom_hooks[-1] == dict(type='diffhand_mm.TrainTimeBudgetHook',
+                                        budget_seconds=1e-9)
     cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -39,4 +40,15 @@ def test_time_budget_must_be_positive(tmp_path):
 def test_time_budget_survives_a_custom_hooks_override(tmp_path):
     cfg = merge_args(Config.fromfile(CONFIG),
                      _args(tmp_path, time_budget=60.0, cfg_options={'custom_hooks': []}))
-    assert cfg.custom_hooks == [dict(type='TrainTimeBudgetHook', budget_seconds=60.0)]
+    assert cfg.custom_hooks == [dict(type='diffhand_mm.TrainTimeBudgetHook',
+                                     budget_seconds=60.0)]
+
+
+def test_no_validate_drops_the_validation_loop(tmp_path):
+    base = Config.fromfile(osp.join(osp.dirname(CONFIG), '..', '..', '..', 'configs',
+                                    'diffhand_tiny_synthhand.py'))
+    assert base.val_cfg is not None and base.val_dataloader is not None
+    cfg = merge_args(base, _args(tmp_path, no_validate=True))
+    assert cfg.val_cfg is None and cfg.val_dataloader is None and cfg.val_evaluator is None
+    kept = merge_args(Config.fromfile(base.filename), _args(tmp_path))
+    assert kept.val_cfg is not None

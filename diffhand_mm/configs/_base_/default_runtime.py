@@ -4,9 +4,10 @@
 from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook,
                             ParamSchedulerHook)
 from mmengine.runner import LogProcessor
-from mmengine.visualization import LocalVisBackend, Visualizer
+from mmengine.visualization import LocalVisBackend
 
 from diffhand_mm.engine import GuardedRunner, NonFiniteLossHook, StrictLoadHook
+from diffhand_mm.visualization import MeshVisualizationHook, MeshVisualizer
 
 default_scope = 'diffhand_mm'
 # Takes the work dir's lock before anything is written there: a second run on the same work
@@ -27,6 +28,8 @@ default_hooks = dict(
     strict_load=dict(type=StrictLoadHook),
     # Training stops at the first NaN / infinite loss, naming the batch's samples.
     non_finite_loss=dict(type=NonFiniteLossHook),
+    # Off unless asked for: tools/test.py --show-dir DIR / --show turn it on.
+    visualization=dict(type=MeshVisualizationHook, enable=False),
 )
 
 env_cfg = dict(
@@ -36,7 +39,8 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type=LocalVisBackend)]
-visualizer = dict(type=Visualizer, vis_backends=vis_backends, name='visualizer')
+# Draws the predicted mesh with the head's hand model (real-data configs set MANO).
+visualizer = dict(type=MeshVisualizer, vis_backends=vis_backends, name='visualizer')
 log_processor = dict(type=LogProcessor, window_size=50, by_epoch=True, num_digits=6)
 log_level = 'INFO'
 load_from = None

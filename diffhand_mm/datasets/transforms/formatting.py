@@ -8,6 +8,7 @@ from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
 from diffhand_mm.registry import TRANSFORMS
+from diffhand_mm.structures import input_to_original_pixels
 
 NUM_VERTICES = 778
 
@@ -23,6 +24,13 @@ class PackHandInputs(BaseTransform):
     ``cam_K`` (1,3,3). Its metainfo holds ``meta_keys`` plus ``cam_K`` (3,3); keys a pipeline
     did not set get neutral values (``ori_K`` = ``K``, identity ``crop_affine``,
     ``flipped=False``, ``input_size`` = image size).
+
+    ``gt_instances`` also carries MMPose's fields, numpy float32 as MMPose packs them, so that
+    MMPose's metrics (``PCKAccuracy``, ``AUC``, ``EPE``) read our samples unchanged:
+    ``keypoints`` (1,21,2) pixels of the *original* image (``joints_2d`` mapped back through
+    ``crop_affine``), ``keypoints_visible`` (1,21) (1 where the joint is labelled, i.e. finite)
+    and ``bboxes`` (1,4) the hand box x1,y1,x2,y2 in the original image (``ori_bbox`` as the
+    first geometric transform found it, else ``bbox``).
 
     Args:
         meta_keys: results keys copied into the metainfo.
@@ -51,6 +59,12 @@ class PackHandInputs(BaseTransform):
         gt.joints_3d = torch.from_numpy(joints_3d[None].copy())
         gt.joints_2d = torch.from_numpy(joints_2d[None])
         gt.cam_K = torch.from_numpy(K[None].copy())
+        crop_affine = results.get('crop_affine', np.eye(2, 3))
+        gt.keypoints = input_to_original_pixels(joints_2d, crop_affine)[None]
+        gt.keypoints_visible = np.isfinite(joints_3d).all(-1).astype(np.float32)[None]
+        bbox = results.get('ori_bbox', results.get('bbox'))
+        gt.bboxes = (np.zeros((1, 4), np.float32) if bbox is None else
+                     np.asarray(bbox, dtype=np.float32).reshape(1, 4))
 
         defaults = dict(ori_K=K, crop_affine=np.eye(2, 3, dtype=np.float32), flipped=False,
                         input_size=(width, height), ori_shape=(height, width))

@@ -22,9 +22,11 @@ _POINT_KEYS = ('joints_3d', 'vertices_3d')
 
 
 def _record_image_map(results: dict, image_map: np.ndarray) -> None:
-    """Keep ``ori_K`` (K of the original image) and compose ``crop_affine`` (original pixels
-    -> current pixels) with ``image_map`` (3,3), the map just applied to the image."""
+    """Keep ``ori_K`` and ``ori_bbox`` (of the original image) and compose ``crop_affine``
+    (original pixels -> current pixels) with ``image_map`` (3,3), the map just applied to the
+    image."""
     results.setdefault('ori_K', np.asarray(results['K'], dtype=np.float32).copy())
+    results.setdefault('ori_bbox', np.asarray(results['bbox'], dtype=np.float32).copy())
     previous = np.vstack([results.get('crop_affine', np.eye(2, 3)), [0.0, 0.0, 1.0]])
     results['crop_affine'] = (image_map @ previous)[:2].astype(np.float32)
 

@@ -9,14 +9,16 @@ from torch import Tensor
 
 from diffhand_mm.models.heads.camera import perspective_project
 from diffhand_mm.models.tta import predict_with_tta
-from diffhand_mm.registry import MODELS
+from diffhand_mm.registry import MODELS, diffhand_scope
+from diffhand_mm.structures import input_to_original_pixels, points_box
 
 #: ImageNet statistics in 0-255 RGB, what timm's encoders expect.
 IMAGENET_PREPROCESSOR = dict(type='ImgDataPreprocessor', mean=[123.675, 116.28, 103.53],
                              std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
 
 
-def to_original_image(instance: InstanceData, metainfo: dict) -> InstanceData:
+def to_original_image(instance: InstanceData, metainfo: dict,
+                      input_bbox: Optional[np.ndarray] = None) -> InstanceData:
     """Map a prediction from the input crop back to the original image.
 
     The crop (``HandCrop``) changes only the intrinsics, not the 3D camera frame; a horizontal
@@ -29,9 +31,17 @@ def to_original_image(instance: InstanceData, metainfo: dict) -> InstanceData:
       ``joints_2d <- A[:, :2]^-1 (joints_2d - A[:, 2])``; without it the input is taken to be
       the original image and ``joints_2d`` is kept.
 
+    Then MMPose's prediction fields are added (numpy float32, as MMPose's heads give them), so
+    MMPose's metrics and visualisers read our predictions: ``keypoints`` (1,21,2) =
+    ``joints_2d`` in original pixels, ``keypoint_scores`` (1,21) ones (the model gives no
+    per-joint confidence), ``bboxes`` (1,4) the box the hand was cropped from (``input_bbox``,
+    as MMPose's top-down estimators copy the input box) or, without one, the box of the
+    keypoints, and ``bbox_scores`` (1,) ones.
+
     Args:
         instance: Head output for one image (see ``DiffusionMeshHead.predict``).
         metainfo: The data sample's metainfo.
+        input_bbox: (1,4) or (4,) box x1,y1,x2,y2 of the hand in the original image.
 
     Returns:
         InstanceData: The same instance, updated in place.
@@ -46,12 +56,18 @@ def to_original_image(instance: InstanceData, metainfo: dict) -> InstanceData:
         ori_K = torch.as_tensor(np.asarray(metainfo['ori_K']), dtype=torch.float32)[None]
         instance.joints_2d = perspective_project(instance.joints_3d, ori_K)
     elif metainfo.get('crop_affine') is not None:
-        affine = torch.as_tensor(np.asarray(metainfo['crop_affine']), dtype=torch.float64)
-        if affine.shape != (2, 3):
-            raise ValueError(f"DiffHand: {metainfo.get('img_path', '<no img_path>')} crop_affine "
-                             f'must be (2, 3), got {tuple(affine.shape)}.')
-        points = instance.joints_2d.double() - affine[:, 2]
-        instance.joints_2d = (points @ torch.linalg.inv(affine[:, :2]).T).float()
+        try:
+            instance.joints_2d = torch.from_numpy(input_to_original_pixels(
+                instance.joints_2d.cpu().numpy(), metainfo['crop_affine']))
+        except ValueError as error:
+            raise ValueError(f"DiffHand: {metainfo.get('img_path', '<no img_path>')}: "
+                             f'{error}') from None
+    keypoints = instance.joints_2d.detach().cpu().numpy().astype(np.float32)
+    instance.keypoints = keypoints
+    instance.keypoint_scores = np.ones(keypoints.shape[:2], dtype=np.float32)
+    box = points_box(keypoints) if input_bbox is None else np.asarray(input_bbox, np.float32)
+    instance.bboxes = box.reshape(1, 4)
+    instance.bbox_scores = np.ones(1, dtype=np.float32)
     return instance
 
 
@@ -76,8 +92,11 @@ class DiffHand(BaseModel):
     def __init__(self, backbone: dict, head: dict, data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor or dict(IMAGENET_PREPROCESSOR),
-                         init_cfg=init_cfg)
+        # MMEngine builds the data preprocessor with its own registry: in our scope, so that its
+        # name means the same when another project builds this class (registry.py says why).
+        with diffhand_scope():
+            super().__init__(data_preprocessor=data_preprocessor or dict(IMAGENET_PREPROCESSOR),
+                             init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         head = dict(head)
         head.setdefault('in_channels', self.backbone.feature_channels)
@@ -110,7 +129,9 @@ class DiffHand(BaseModel):
                 predictions = self.head.predict(self.extract_feat(inputs), data_samples,
                                                 self.test_cfg)
             for sample, instance in zip(data_samples, predictions):
-                sample.pred_instances = to_original_image(instance, sample.metainfo)
+                gt = sample.get('gt_instances')
+                sample.pred_instances = to_original_image(
+                    instance, sample.metainfo, None if gt is None else gt.get('bboxes'))
             return data_samples
         if mode == 'tensor':
             return self.head(self.extract_feat(inputs))

@@ -37,12 +37,16 @@ class DiffusionMeshHead(BaseModule):
 
     Mesh topology (template for the decoder's FPS levels, faces, 21-joint regressor) comes from
     the hand model, which is built once and not kept as a submodule: its arrays are copied into
-    non-persistent buffers so checkpoints never contain hand-model (e.g. MANO) data.
+    non-persistent buffers so checkpoints never contain hand-model (e.g. MANO) data. Any object
+    with ``v_template``, ``faces`` and ``joint_regressor_21()`` will do:
+    :class:`~diffhand_mm.models.heads.PointSetTopology` gives them from a config or a data file
+    (e.g. the 21 hand joints as the point set, no faces, no hand model).
 
     Args:
         in_channels: C of the encoder's feature map.
         embed_dim: D of the encoder's embedding.
-        hand_model: Config of a hand model (``MODELS``), or a built one.
+        hand_model: Config of a hand model or a ``PointSetTopology`` (``MODELS``), or a built
+            one.
         decoder: Decoder config (``CrossModalityDecoder`` or ``VanillaMeshDecoder``);
             ``template_vertices``, ``in_channels`` and ``embed_dim`` are filled in.
         use_diffusion: False gives the ablation "decoder without diffusion": one pass from a
@@ -54,7 +58,8 @@ class DiffusionMeshHead(BaseModule):
         num_hypotheses: Samples per image at test time; ``test_cfg`` overrides.
         camera_box_prior: Initial half side of the hand's box in normalised crop units (see
             ``WeakPerspectiveCameraHead``).
-        loss_x0, loss_vertex, loss_joint, loss_joint_2d, loss_normal: Loss configs.
+        loss_x0, loss_vertex, loss_joint, loss_joint_2d, loss_normal: Loss configs;
+            ``loss_normal`` None for a topology without faces (it is then required to be None).
         loss_camera: Camera loss config, or None to train the camera through
             ``loss_joint_2d`` alone. It places the *ground-truth* root-relative joints in the
             predicted hand box and compares them with the 2D labels, so it trains the box
@@ -79,7 +84,7 @@ class DiffusionMeshHead(BaseModule):
                  loss_vertex: dict = dict(type='VertexL1Loss', loss_weight=1.0),
                  loss_joint: dict = dict(type='JointL1Loss', loss_weight=1.0),
                  loss_joint_2d: dict = dict(type='Joint2DL1Loss', loss_weight=0.05),
-                 loss_normal: dict = dict(type='NormalConsistencyLoss', loss_weight=0.05),
+                 loss_normal: Optional[dict] = dict(type='NormalConsistencyLoss', loss_weight=0.05),
                  loss_camera: Optional[dict] = dict(type='Joint2DL1Loss', loss_weight=1.0),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -89,7 +94,11 @@ class DiffusionMeshHead(BaseModule):
         if regressor.shape != (21, template.shape[0]):
             raise ValueError(f'DiffusionMeshHead: {type(hand).__name__}.joint_regressor_21() must '
                              f'be (21, {template.shape[0]}), got {tuple(regressor.shape)}.')
-        self.register_buffer('faces', hand.faces.detach().long().cpu(), persistent=False)
+        faces = hand.faces.detach().long().cpu().reshape(-1, 3)
+        if len(faces) == 0 and loss_normal is not None:
+            raise ValueError(f'DiffusionMeshHead: {type(hand).__name__} has no faces, so there are '
+                             'no normals to compare; set loss_normal=None.')
+        self.register_buffer('faces', faces, persistent=False)
         self.register_buffer('joint_regressor', regressor, persistent=False)
         self.num_vertices = template.shape[0]
 
@@ -106,7 +115,7 @@ class DiffusionMeshHead(BaseModule):
         self.loss_vertex = MODELS.build(loss_vertex)
         self.loss_joint = MODELS.build(loss_joint)
         self.loss_joint_2d = MODELS.build(loss_joint_2d)
-        self.loss_normal = MODELS.build(loss_normal)
+        self.loss_normal = None if loss_normal is None else MODELS.build(loss_normal)
         self.loss_camera = None if loss_camera is None else MODELS.build(loss_camera)
 
     def regress_joints(self, vertices: Tensor) -> Tensor:
@@ -225,8 +234,8 @@ class DiffusionMeshHead(BaseModule):
             train_cfg: Unused; accepted for the MMPose head API.
 
         Returns:
-            dict: ``loss_x0``, ``loss_vertex``, ``loss_joint``, ``loss_joint_2d``, ``loss_normal``
-            and, when configured, ``loss_camera``.
+            dict: ``loss_x0``, ``loss_vertex``, ``loss_joint``, ``loss_joint_2d`` and, when
+            configured, ``loss_normal`` and ``loss_camera``.
         """
         feature_map, embedding = feats
         device = embedding.device
@@ -258,8 +267,9 @@ class DiffusionMeshHead(BaseModule):
             # As at test time: the predicted joints placed in the predicted box.
             loss_joint_2d=self.loss_joint_2d(
                 weak_perspective_project(joints_pred, box_to_camera(box, joints_pred)),
-                joints_2d_normalized),
-            loss_normal=self.loss_normal(x0_pred, x0, self.faces, has_vertices))
+                joints_2d_normalized))
+        if self.loss_normal is not None:
+            losses['loss_normal'] = self.loss_normal(x0_pred, x0, self.faces, has_vertices)
         if self.loss_camera is not None:
             losses['loss_camera'] = self.loss_camera(
                 weak_perspective_project(joints_gt, box_to_camera(box, joints_gt)),

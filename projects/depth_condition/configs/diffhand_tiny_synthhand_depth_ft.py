@@ -14,6 +14,10 @@ from diffhand_mm.datasets.transforms import (HandColorJitter, HandCrop, HandRand
 with read_base():
     from .diffhand_tiny_synthhand_ft import *  # noqa: F401,F403
 
+# The project's package (on PYTHONPATH: projects/depth_condition); its classes are also
+# imported above, so every type below is a class and builds from diffhand_mm's default scope.
+custom_imports = dict(imports=['depth_condition'], allow_failed_imports=False)
+
 depth_source = dict(type=RenderedDepthSource, downsample=4, blur_sigma=2.0)
 # With official MiDaS weights instead (much slower on a CPU; see the README):
 # depth_source = dict(type=MidasDepthSource, weights='data/midas/dpt_large_384.pt')

@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .sources import DEPTH_SOURCES, DepthSource, normalize_relative
+from .registry import DEPTH_SOURCES
+from .sources import DepthSource, normalize_relative
 
 _RESAMPLE = ('up4', 'up2', 'none', 'down2')  # of the four reassembled levels, in order
 

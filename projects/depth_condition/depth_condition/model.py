@@ -20,7 +20,8 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from diffhand_mm.models.estimators import DiffHand
-from diffhand_mm.registry import MODELS
+from .preprocessor import RGBDDataPreprocessor
+from .registry import MODELS
 
 
 @MODELS.register_module()
@@ -108,7 +109,7 @@ class DepthConditionedDiffHand(DiffHand):
                  data_preprocessor: Optional[dict] = None, train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(backbone, head,
-                         data_preprocessor=data_preprocessor or dict(type='RGBDDataPreprocessor'),
+                         data_preprocessor=data_preprocessor or dict(type=RGBDDataPreprocessor),
                          train_cfg=train_cfg, test_cfg=test_cfg, init_cfg=init_cfg)
         try:
             join_module = self.get_submodule(join)

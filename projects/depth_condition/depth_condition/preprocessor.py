@@ -4,7 +4,7 @@ from typing import Optional, Sequence
 import torch
 from mmengine.model import BaseDataPreprocessor
 
-from diffhand_mm.registry import MODELS
+from .registry import MODELS
 
 
 @MODELS.register_module()

@@ -14,10 +14,8 @@ its unknown scale and shift, normalised per crop.
 import os.path as osp
 import cv2
 import numpy as np
-from mmengine.registry import Registry
 
-#: Registry of depth sources (``dict(type='RenderedDepthSource', ...)`` in configs).
-DEPTH_SOURCES = Registry('depth source', scope='diffhand_mm')
+from .registry import DEPTH_SOURCES
 
 
 class DepthSource:

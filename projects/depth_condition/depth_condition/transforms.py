@@ -4,7 +4,7 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from diffhand_mm.datasets.transforms import PackHandInputs
-from diffhand_mm.registry import TRANSFORMS
+from .registry import TRANSFORMS
 from .sources import build_depth_source
 
 

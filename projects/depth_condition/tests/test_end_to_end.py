@@ -6,7 +6,7 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from diffhand_mm.engine import build_runner
+from diffhand_mm.utils.strategy import build_runner
 from diffhand_mm.synth import write_synthhand
 
 PROJECT_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))

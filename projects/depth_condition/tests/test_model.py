@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 import diffhand_mm
-from depth_condition import LoadDepthCondition, PackRGBDInputs
+from depth_condition import DepthConditionedDiffHand, LoadDepthCondition, PackRGBDInputs
 from diffhand_mm.engine import load_local_checkpoint
 from diffhand_mm.registry import DATASETS, MODELS
 
@@ -42,7 +42,7 @@ def _depth_model(base_cfg, **kwargs):
     cfg = copy.deepcopy(base_cfg.model)
     cfg.pop('data_preprocessor')
     cfg.test_cfg.sampling_steps = 2
-    return MODELS.build(dict(cfg, type='DepthConditionedDiffHand', **kwargs))
+    return MODELS.build(dict(cfg, type=DepthConditionedDiffHand, **kwargs))
 
 
 def _load_base(model):

@@ -15,5 +15,6 @@ param_scheduler = [
     dict(type=LinearLR, start_factor=0.01, by_epoch=False, begin=0, end=1000),
     dict(type=MultiStepLR, by_epoch=True, milestones=[80], gamma=0.1),
 ]
-# --auto-scale-lr scales lr by (total batch / 64).
+# The lr above is for 64 images per step in all (the paper's batch); --auto-scale-lr multiplies
+# it by (processes x batch_size) / 64.
 auto_scale_lr = dict(base_batch_size=64)
