@@ -18,7 +18,10 @@ TORCH_VARS = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
 def slurm_task(monkeypatch, tmp_path):
     """srun's variables for task 3 of 4, and an scontrol that expands the node list."""
     for key in TORCH_VARS:
-        monkeypatch.delenv(key, raising=False)
+        # setenv first, so that teardown also removes what export_slurm_env writes into
+        # os.environ (a bare delenv of an absent variable records nothing to undo).
+        monkeypatch.setenv(key, '')
+        monkeypatch.delenv(key)
     for key, value in SLURM_VARS.items():
         monkeypatch.setenv(key, value)
     scontrol = tmp_path / 'scontrol'
