@@ -23,14 +23,15 @@ EXPERIMENT_CONFIGS = sorted(
 def test_the_issue_configs_exist():
     names = {osp.basename(p) for p in EXPERIMENT_CONFIGS}
     assert {'diffhand_deit_freihand.py', 'diffhand_hrnet_dexycb.py', 'diffhand_deit_ho3d.py',
-            'diffhand_tiny_synthhand.py'} <= names
+            'diffhand_tiny_synthhand.py', 'diffhand_fast_deit_freihand.py',
+            'diffhand_fast_tiny_synthhand.py'} <= names
 
 
 @pytest.mark.parametrize('path', EXPERIMENT_CONFIGS, ids=osp.basename)
 def test_config_is_complete(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'diffhand_mm'
-    assert type_name(cfg.model.type) == 'DiffHand'
+    assert type_name(cfg.model.type) in {'DiffHand', 'DistilledDiffHand'}
     assert type_name(cfg.train_dataloader.dataset.type) in {
         'FreiHANDDataset', 'DexYCBDataset', 'HO3DDataset', 'SynthHandOnlineDataset'}
     assert type_name(cfg.test_evaluator.type) == 'MeshMetric'
@@ -40,7 +41,7 @@ def test_config_is_complete(path):
 
 
 @pytest.mark.parametrize('name', ['diffhand_deit_freihand.py', 'diffhand_hrnet_dexycb.py',
-                                  'diffhand_deit_ho3d.py'])
+                                  'diffhand_deit_ho3d.py', 'diffhand_fast_deit_freihand.py'])
 def test_real_data_configs_use_mano_and_say_where_to_put_it(name, tmp_path, monkeypatch):
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name))
     assert type_name(cfg.model.head.hand_model.type) == 'MANOHandModel'

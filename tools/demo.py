@@ -22,6 +22,7 @@ import numpy as np
 
 from diffhand_mm.apis import MeshInferencer, MeshWriter
 from diffhand_mm.utils.cli import add_debug_argument, run_tool
+from diffhand_mm.utils.threads import add_threads_argument, configure_threads
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -45,6 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-side-view', action='store_true')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0, help='seed of the diffusion noise')
+    add_threads_argument(parser)
     parser.add_argument('--strict', action='store_true',
                         help='stop at the first input that cannot be used (default: report it, '
                         'skip it, go on, exit with status 1 at the end)')
@@ -54,6 +56,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    configure_threads(args.threads)
     K = None
     if args.K is not None:
         fx, fy, cx, cy = args.K

@@ -17,6 +17,7 @@ from mmengine.config import Config, DictAction
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
 from diffhand_mm.utils.cli import add_debug_argument, run_tool
 from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
+from diffhand_mm.utils.threads import add_threads_argument, configure_threads
 from diffhand_mm.utils.strategy import add_strategy_argument, apply_strategy, build_runner
 
 
@@ -42,6 +43,7 @@ def parse_args() -> argparse.Namespace:
         help='override settings in the config, key=value pairs, e.g. train_cfg.max_iters=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_threads_argument(parser)
     add_strategy_argument(parser)
     # torchrun passes --local-rank (older launchers --local_rank)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -98,6 +100,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
+    configure_threads(args.threads)
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     prepare_distributed(cfg, args.launcher)

@@ -31,12 +31,13 @@ def example_inputs(sampler: DiffHandSampler, batch_size: int = 1,
         seed: Seed of the random example.
 
     Returns:
-        tuple: ``images`` (B,3,H,W) float32 0-255, ``noise`` (B,V,3), ``cam_K`` (B,3,3).
+        tuple: ``images`` (B,3,H,W) float32 0-255, ``noise`` (B,N,3) with N the decoder's
+        signal points (``decoder.num_points``), ``cam_K`` (B,3,3).
     """
     generator = torch.Generator().manual_seed(seed)
     width, height = input_size
     images = torch.randint(0, 256, (batch_size, 3, height, width), generator=generator).float()
-    noise = torch.randn((batch_size, sampler.head.num_vertices, 3), generator=generator)
+    noise = torch.randn((batch_size, sampler.head.decoder.num_points, 3), generator=generator)
     cam_K = torch.tensor([[focal, 0.0, (width - 1) / 2], [0.0, focal, (height - 1) / 2],
                           [0.0, 0.0, 1.0]]).repeat(batch_size, 1, 1)
     return images, noise, cam_K

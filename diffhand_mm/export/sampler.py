@@ -43,7 +43,7 @@ class DiffHandSampler(nn.Module):
 
         Args:
             images: (B, 3, H, W) float32 BGR crops, 0-255 (``PackHandInputs`` ``inputs``).
-            noise: (B, V, 3) standard normal initial x_T.
+            noise: (B, N, 3) standard normal initial x_T; N = ``head.decoder.num_points``.
             cam_K: (B, 3, 3) intrinsics of the crops.
 
         Returns:

@@ -86,6 +86,25 @@ def test_onnx_matches_eager_to_a_tenth_of_a_millimetre(model, tmp_path):
     assert max(differences.values()) < 1e-4
 
 
+def test_fast_model_exports_its_coarse_sampler(tmp_path):
+    """The fast DiffHand's noise is its 195 signal points; the export matches eager."""
+    from mmengine.config import Config
+    cfg = Config.fromfile('configs/_base_/models/diffhand_fast_tiny.py')
+    torch.manual_seed(0)
+    fast = MODELS.build(cfg.model).eval()
+    sampler = DiffHandSampler(fast, STEPS)
+    inputs = example_inputs(sampler, 1, (SIZE, SIZE))
+    assert inputs[1].shape == (1, 195, 3)
+    path = export_torchscript(sampler, inputs, str(tmp_path / 'fast.pt'))
+    images, noise, cam_K = inputs
+    noise = torch.randn(1, 195, 3, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        eager = sampler(images, noise, cam_K)
+    assert eager[0].shape == (1, 778, 3)
+    differences = max_abs_differences(eager, run_exported(path, (images, noise, cam_K)))
+    assert differences['vertices'] < 1e-4 and differences['joints_3d'] < 1e-4
+
+
 def test_export_refuses_what_it_cannot_do(model, tmp_path):
     sampler = DiffHandSampler(model, STEPS)
     with pytest.raises(ValueError, match='opset must be >= 17'):

@@ -130,7 +130,7 @@ def _install_orientation_oracle(model, fill):
         angle = 0.5 * torch.atan2(2 * mu11, mu20 - mu02)
         return angle, torch.zeros(len(images), model.backbone.embed_dim)
 
-    def sample_vertices(feats, num_hypotheses=1, sampling_steps=None, eta=None):
+    def sample_vertices(feats, num_hypotheses=1, sampling_steps=None, eta=None, **kwargs):
         angle = feats[0]
         c, s, z, o = angle.cos(), angle.sin(), torch.zeros_like(angle), torch.ones_like(angle)
         rotation = torch.stack([c, -s, z, s, c, z, z, z, o], -1).reshape(-1, 3, 3)

@@ -21,7 +21,11 @@ TOY = osp.join(osp.dirname(__file__), '..', 'data', 'configs', 'toy_runner.py')
 BASE_BATCH = {'diffhand_tiny_synthhand.py': 16, 'diffhand_tiny_synthhand_online.py': 64,
               'diffhand_tiny_synthhand_no_diffusion.py': 16,
               'diffhand_tiny_synthhand_vanilla_decoder.py': 16, 'diffhand_deit_freihand.py': 64,
-              'diffhand_deit_ho3d.py': 64, 'diffhand_hrnet_dexycb.py': 64}
+              'diffhand_deit_ho3d.py': 64, 'diffhand_hrnet_dexycb.py': 64,
+              # the fast DiffHand's configs keep the recipes they are built on
+              'diffhand_fast_tiny_synthhand.py': 16,
+              'diffhand_fast_tiny_synthhand_distilled.py': 16,
+              'diffhand_fast_deit_freihand.py': 64}
 
 
 def _args(config, tmp_path):

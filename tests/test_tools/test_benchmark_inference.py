@@ -6,8 +6,9 @@ import torch.nn.functional as F
 
 from tools.analysis.benchmark_inference import (BEGIN_MARK, END_MARK, SECTION_TITLE,
                                                 TABLE_COLUMNS, build_model, count_flops,
-                                                format_table, main, make_batch, run_benchmark,
-                                                write_section)
+                                                format_table, main, make_batch,
+                                                paired_time_ratios, run_benchmark,
+                                                run_benchmarks, write_section)
 
 TINY = osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'models',
                 'diffhand_tiny.py')
@@ -46,9 +47,9 @@ def test_tiny_config_encodes_once_and_flops_add_up(tiny_model):
                              warmup=0)
     finally:
         handle.remove()
-    # 1 global warm-up + per configuration 1 timed run + 1 FLOP-counting run, each one
-    # encoder call over the batch of 2 whatever the steps and hypotheses
-    assert encoder_rows == [2] * (1 + 4 * 2)
+    # per configuration 1 timed run + 1 FLOP-counting run, each one encoder call over the
+    # batch of 2 whatever the steps and hypotheses
+    assert encoder_rows == [2] * (4 * 2)
     assert [(r.steps, r.hypotheses) for r in rows] == [(1, 1), (1, 2), (3, 1), (3, 2)]
     assert all(r.encoder_passes_per_image == 1 for r in rows)
     by_key = {(r.steps, r.hypotheses): r for r in rows}
@@ -61,13 +62,50 @@ def test_tiny_config_encodes_once_and_flops_add_up(tiny_model):
         assert by_key[3, k].total_gflops - by_key[1, k].total_gflops == pytest.approx(
             2 * by_key[1, k].decoder_step_gflops, rel=1e-6)
         assert by_key[3, k].context_gflops == pytest.approx(by_key[1, k].context_gflops)
-    assert all(0 < r.encoder_ms < r.latency_ms and r.min_latency_ms <= r.latency_ms for r in rows)
-    assert all(r.head_ms == pytest.approx(r.latency_ms - r.encoder_ms) for r in rows)
+    assert all(0 < r.encoder_ms < r.time_ms and r.min_time_ms <= r.time_ms for r in rows)
+    assert all(r.head_ms == pytest.approx(r.time_ms - r.encoder_ms) for r in rows)
     lines = format_table(rows).splitlines()
     assert [c.strip() for c in lines[0].strip('|').split('|')] == list(TABLE_COLUMNS)
     assert len(lines) == 2 + len(rows)
     first = [c.strip() for c in lines[2].strip('|').split('|')]
-    assert first[:2] == ['1', '1'] and first[-1] == '1.00' and first[-2] == '1'
+    assert first[:2] == ['1', '1'] and first[-3:] == ['1.00', '1.00-1.00', '1.00']
+    assert first[-4] == '1'
+
+
+def test_several_models_are_timed_in_interleaved_rounds(tiny_model):
+    torch.manual_seed(1)
+    other = build_model(TINY, 'cpu')
+    data = make_batch(tiny_model, batch_size=1, size=64, device='cpu')
+    order = []
+    handles = [m.backbone.register_forward_hook(lambda *args, name=name: order.append(name))
+               for name, m in (('a', tiny_model), ('b', other))]
+    try:
+        results = run_benchmarks([(tiny_model, data), (other, data)], steps=[1],
+                                 hypotheses=[1, 2], repeats=2, warmup=0)
+    finally:
+        for handle in handles:
+            handle.remove()
+    # two rounds, each running every configuration of both models, then the FLOP counts
+    assert order[:8] == ['a', 'a', 'b', 'b'] * 2
+    assert [[(r.steps, r.hypotheses) for r in rows] for rows in results] == [[(1, 1), (1, 2)]] * 2
+
+
+def test_time_ratios_are_paired_per_round(tiny_model):
+    """A round slowed by load for both configurations does not move the time ratio."""
+    # round 2 ran under load: both configurations took twice as long
+    ratios = paired_time_ratios([2.0, 4.0, 2.2], [1.0, 2.0, 1.0])
+    assert ratios == pytest.approx([2.0, 2.0, 2.2])
+    with pytest.raises(ValueError, match='cannot pair 2 timed rounds with 3'):
+        paired_time_ratios([1.0, 2.0], [1.0, 1.0, 1.0])
+    # the table's ratio column is the median of the rows' own per-round ratios
+    data = make_batch(tiny_model, batch_size=1, size=64, device='cpu')
+    rows = run_benchmark(tiny_model, data, steps=[1, 4], hypotheses=[1], repeats=3, warmup=0)
+    reference, slow = rows
+    assert reference.time_ratios == [1.0, 1.0, 1.0]
+    assert len(slow.time_ratios) == 3 and all(r > 1 for r in slow.time_ratios)
+    cells = [c.strip() for c in format_table(rows).splitlines()[3].strip('|').split('|')]
+    low, high = sorted(slow.time_ratios)[0], sorted(slow.time_ratios)[-1]
+    assert cells[-3:-1] == [f'{sorted(slow.time_ratios)[1]:.2f}', f'{low:.2f}-{high:.2f}']
 
 
 def test_cli_writes_only_its_section(tmp_path):
@@ -76,7 +114,7 @@ def test_cli_writes_only_its_section(tmp_path):
                    '\n\nold numbers\n\n## Training\n\nkeep me too\n')
     argv = ['--config', TINY, '--steps', '1', '--hypotheses', '1', '2', '--repeats', '1',
             '--warmup', '0', '--threads', '1', '--out', str(out)]
-    rows = main(argv)
+    rows, = main(argv)
     text = out.read_text()
     assert text.count(SECTION_TITLE) == 1 and 'old numbers' not in text
     assert 'keep me\n' in text and text.endswith('## Training\n\nkeep me too\n')

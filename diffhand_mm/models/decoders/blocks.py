@@ -154,8 +154,10 @@ class VertexBlock(nn.Module):
         for level, (down, attn, keys_values) in enumerate(levels, start=1):
             laterals.append(tokens)
             _, group_idx, _ = hierarchy.level(level)
-            grouped = torch.nn.functional.gelu(down(tokens[:, group_idx]))  # (B, N_l, k, dim)
-            tokens = attn(grouped.amax(dim=2), condition, keys_values)
+            # MLP, then max-pool each group: the MLP runs on every finer token once, not once
+            # per group it belongs to (the same numbers, about half the work).
+            pooled = F.gelu(down(tokens))[:, group_idx].amax(dim=2)  # (B, N_l, dim)
+            tokens = attn(pooled, condition, keys_values)
         for level in range(len(self.up_mlps), 0, -1):
             _, _, upsample_idx = hierarchy.level(level)
             lateral = laterals[level - 1]

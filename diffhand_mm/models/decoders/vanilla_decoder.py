@@ -19,12 +19,13 @@ class VanillaMeshDecoder(BaseMeshDecoder):
         in_channels: C of the feature map (unused by this decoder, accepted so configs can
             swap decoders without other changes).
         embed_dim: D of the encoder's embedding.
+        template_faces: Unused; accepted like ``in_channels``.
         dim: Token width. num_layers: Transformer layers. num_heads: Attention heads.
         ffn_ratio: Feed-forward width ratio. init_cfg: MMEngine init config.
     """
 
     def __init__(self, template_vertices: Tensor, in_channels: int, embed_dim: int,
-                 dim: int = 256, num_layers: int = 6, num_heads: int = 8, ffn_ratio: int = 4,
+                 template_faces: Optional[Tensor] = None, dim: int = 256, num_layers: int = 6, num_heads: int = 8, ffn_ratio: int = 4,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(len(template_vertices), in_channels, embed_dim, dim,
                          use_image_tokens=False, init_cfg=init_cfg)

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from diffhand_mm.models.decoders.base_decoder import ImageContext
 from diffhand_mm.models.diffusion import VertexDiffusion, ddim_sample_loop
 from diffhand_mm.registry import MODELS
+from .accelerated_sampling import AcceleratedSampler
 from .camera import (WeakPerspectiveCameraHead, box_to_camera, perspective_project,
                      pixels_to_normalized, weak_perspective_project,
                      weak_perspective_to_translation)
@@ -108,7 +109,8 @@ class DiffusionMeshHead(BaseModule):
         self.num_hypotheses = num_hypotheses
         self.diffusion = VertexDiffusion(num_timesteps, vertex_scale)
         self.decoder = MODELS.build(dict(decoder, template_vertices=template,
-                                         in_channels=in_channels, embed_dim=embed_dim))
+                                         template_faces=self.faces, in_channels=in_channels,
+                                         embed_dim=embed_dim))
         self.camera_head = WeakPerspectiveCameraHead(embed_dim, feature_channels=in_channels,
                                                      box_prior=camera_box_prior)
         self.loss_x0 = MODELS.build(loss_x0)
@@ -117,6 +119,14 @@ class DiffusionMeshHead(BaseModule):
         self.loss_joint_2d = MODELS.build(loss_joint_2d)
         self.loss_normal = None if loss_normal is None else MODELS.build(loss_normal)
         self.loss_camera = None if loss_camera is None else MODELS.build(loss_camera)
+        # CUDA graphs / compiled loops of sample_from_noise (test_cfg.accelerate); not a module.
+        self._accelerated = AcceleratedSampler(
+            lambda *args: self.sample_from_noise(*args))
+
+    def _apply(self, fn, *args, **kwargs):
+        # .to() / .half() move the weights: captured graphs would read freed memory.
+        self._accelerated.clear()
+        return super()._apply(fn, *args, **kwargs)
 
     def regress_joints(self, vertices: Tensor) -> Tensor:
         """21 joints (B, 21, 3), OpenPose order, from vertices (B, V, 3)."""
@@ -128,7 +138,8 @@ class DiffusionMeshHead(BaseModule):
 
     def sample_vertices(self, feats: Features, num_hypotheses: int = 1,
                         sampling_steps: Optional[int] = None, eta: Optional[float] = None,
-                        generator: Optional[torch.Generator] = None) -> Tensor:
+                        generator: Optional[torch.Generator] = None,
+                        accelerate: Union[str, dict, None] = None) -> Tensor:
         """Sample root-relative vertices, encoder features shared by the hypotheses.
 
         The decoder's image part (:meth:`BaseMeshDecoder.encode_image`) is computed once per
@@ -139,6 +150,9 @@ class DiffusionMeshHead(BaseModule):
             num_hypotheses: K samples per image.
             sampling_steps, eta: DDIM settings; default to the head's.
             generator: Random generator for the initial noise (and eta > 0).
+            accelerate: None (eager), ``'cuda_graph'`` or ``'compile'`` (or a dict with
+                ``type`` and options): the loop as CUDA graphs / compiled, with an eager
+                fallback (:mod:`~diffhand_mm.models.heads.accelerated_sampling`).
 
         Returns:
             Tensor: (B, K, V, 3) metres, root-relative.
@@ -150,37 +164,43 @@ class DiffusionMeshHead(BaseModule):
             if num_hypotheses != 1:
                 raise ValueError('DiffusionMeshHead: use_diffusion=False is deterministic; '
                                  f'num_hypotheses must be 1, got {num_hypotheses}.')
-            x0 = self.decoder(None, None, context)
+            x0 = self.decoder.vertices_from_signal(self.decoder(None, None, context))
             return self.diffusion.denormalize(x0)[:, None]
-        noise = torch.randn((batch * num_hypotheses, self.num_vertices, 3), generator=generator,
+        noise = torch.randn((batch * num_hypotheses, self.decoder.num_points, 3),
+                            generator=generator,
                             device=embedding.device, dtype=embedding.dtype)
         steps = self.sampling_steps if sampling_steps is None else sampling_steps
-        vertices = self.sample_from_noise(context.repeat_interleave(num_hypotheses), noise,
-                                          self.diffusion.timesteps(steps),
-                                          self.eta if eta is None else eta, generator)
+        vertices = self._accelerated(accelerate, context.repeat_interleave(num_hypotheses),
+                                     noise, self.diffusion.timesteps(steps),
+                                     self.eta if eta is None else eta, generator)
         return vertices.reshape(batch, num_hypotheses, self.num_vertices, 3)
 
     def sample_from_noise(self, context: ImageContext, noise: Tensor,
                           timesteps: Sequence[Tuple[int, int]], eta: float = 0.0,
-                          generator: Optional[torch.Generator] = None) -> Tensor:
+                          generator: Optional[torch.Generator] = None,
+                          decoder: Optional[nn.Module] = None) -> Tensor:
         """The DDIM loop (:func:`ddim_sample_loop`) with the decoder, from given noise.
 
         A pure function of its inputs when ``eta`` is 0 (what the exporter traces).
 
         Args:
-            context: The decoder's image context, batch N (one row per sample).
-            noise: Initial x_T (N, V, 3), standard normal.
+            context: The decoder's image context, batch M (one row per sample).
+            noise: Initial x_T (M, N, 3), standard normal, N = ``decoder.num_points`` (the
+                diffusion signal: all V vertices, or a coarse subset of them).
             timesteps: (t, t_prev) pairs, e.g. ``self.diffusion.timesteps(10)``.
             eta: DDIM stochasticity.
             generator: Random generator of the eta > 0 noise.
+            decoder: The denoiser; default this head's (a distillation teacher passes its
+                own, of the same architecture).
 
         Returns:
-            Tensor: (N, V, 3) metres, the last x0 prediction (centred as the training signal,
-            not exactly root-relative).
+            Tensor: (M, V, 3) metres, the mesh of the last x0 prediction (centred as the
+            training signal, not exactly root-relative).
         """
-        x0 = ddim_sample_loop(lambda x_t, t: self.decoder(x_t, t, context), noise, timesteps,
+        decoder = self.decoder if decoder is None else decoder
+        x0 = ddim_sample_loop(lambda x_t, t: decoder(x_t, t, context), noise, timesteps,
                               self.diffusion.alpha_bar, eta, generator)
-        return self.diffusion.denormalize(x0)
+        return self.diffusion.denormalize(decoder.vertices_from_signal(x0))
 
     def camera(self, feats: Features, vertices_rel: Tensor) -> Tensor:
         """Weak-perspective cameras (B, 3) = (s, t_x, t_y) for root-relative vertices (B, V, 3)
@@ -246,12 +266,16 @@ class DiffusionMeshHead(BaseModule):
         input_size = stack_input_sizes(batch_data_samples, device)
 
         x0 = self.diffusion.normalize(self.root_relative(vertices)) * has_vertices[:, None, None]
+        context = self.decoder.encode_image(feature_map, embedding)
         if self.use_diffusion:
+            # The decoder denoises its signal (all vertices, or a coarse subset); the losses
+            # below compare whole meshes.
+            signal = self.decoder.signal_from_vertices(x0)
             t = self.diffusion.sample_timesteps(x0.shape[0], device)
-            x_t = self.diffusion.q_sample(x0, t, torch.randn_like(x0))
-            x0_pred = self.decoder(x_t, t, self.decoder.encode_image(feature_map, embedding))
+            x_t = self.diffusion.q_sample(signal, t, torch.randn_like(signal))
+            x0_pred = self.decoder.vertices_from_signal(self.decoder(x_t, t, context))
         else:
-            x0_pred = self.decoder(None, None, self.decoder.encode_image(feature_map, embedding))
+            x0_pred = self.decoder.vertices_from_signal(self.decoder(None, None, context))
 
         # 3D losses in the normalised units of the diffusion signal (metres / vertex_scale).
         joints_pred = self.regress_joints(self.diffusion.denormalize(x0_pred))
@@ -285,7 +309,8 @@ class DiffusionMeshHead(BaseModule):
             feats: (feature_map (B,C,h,w), embedding (B,D)).
             batch_data_samples: PoseDataSamples with metainfo ``input_size`` (W, H) and
                 ``cam_K`` (or ``gt_instances.cam_K``), intrinsics of the input crop.
-            test_cfg: Optional ``sampling_steps``, ``eta``, ``num_hypotheses``.
+            test_cfg: Optional ``sampling_steps``, ``eta``, ``num_hypotheses``, ``accelerate``
+                (see :meth:`sample_vertices`).
 
         Returns:
             list[InstanceData]: per image ``vertices`` (1,V,3) and ``joints_3d`` (1,21,3) metres
@@ -300,7 +325,8 @@ class DiffusionMeshHead(BaseModule):
             raise ValueError('DiffusionMeshHead: num_hypotheses must be >= 1, got '
                              f'{num_hypotheses}.')
         hypotheses = self.sample_vertices(feats, num_hypotheses, test_cfg.get('sampling_steps'),
-                                          test_cfg.get('eta'))
+                                          test_cfg.get('eta'),
+                                          accelerate=test_cfg.get('accelerate'))
         index = spread = None
         if num_hypotheses > 1:
             vertices_rel, index, spread = select_consensus_hypothesis(hypotheses)

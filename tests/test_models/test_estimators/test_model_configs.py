@@ -10,7 +10,8 @@ from tests.test_models.test_heads.stand_ins import make_data_samples
 import diffhand_mm.models  # noqa: F401
 
 CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs', '_base_', 'models')
-NAMES = ('diffhand_tiny', 'diffhand_deit_large', 'diffhand_hrnet_w64')
+NAMES = ('diffhand_tiny', 'diffhand_deit_large', 'diffhand_hrnet_w64', 'diffhand_fast_tiny',
+         'diffhand_fast_deit_large')
 
 
 def _load(name):
@@ -41,14 +42,25 @@ def test_configs_share_head_losses_and_sampling():
     assert _load('diffhand_hrnet_w64').model.backbone.model_name == 'hrnet_w64'
 
 
-def test_tiny_config_with_the_open_hand_trains_and_predicts():
-    hand = pytest.importorskip('diffhand_mm.hand')
-    if not hasattr(hand, 'OpenHandModel'):
-        pytest.skip('diffhand_mm.hand does not export OpenHandModel yet')
+def test_fast_configs_change_only_the_decoder():
+    for fast, paper in (('diffhand_fast_tiny', 'diffhand_tiny'),
+                        ('diffhand_fast_deit_large', 'diffhand_deit_large')):
+        fast_model, paper_model = _load(fast).model, _load(paper).model
+        assert fast_model.backbone == paper_model.backbone
+        assert {k: v for k, v in fast_model.head.items() if k != 'decoder'} == \
+            {k: v for k, v in paper_model.head.items() if k != 'decoder'}
+        assert fast_model.head.decoder.signal_rate == 4
+    assert _load('diffhand_fast_tiny').model.head.decoder == \
+        _load('diffhand_fast_deit_large').model.head.decoder
+
+
+@pytest.mark.parametrize('name,levels', [('diffhand_tiny', [778, 195, 49]),
+                                         ('diffhand_fast_tiny', [195, 49, 13])])
+def test_tiny_config_with_the_open_hand_trains_and_predicts(name, levels):
     torch.manual_seed(0)
-    model = MODELS.build(_load('diffhand_tiny').model)
+    model = MODELS.build(_load(name).model)
     assert model.head.decoder.image_proj.in_features == model.backbone.feature_channels
-    assert model.head.decoder.hierarchy.level_sizes == [778, 195, 49]
+    assert model.head.decoder.hierarchy.level_sizes == levels
     samples = make_data_samples(2, size=128)
     images = [torch.randint(0, 256, (3, 128, 128), dtype=torch.uint8) for _ in range(2)]
     data = model.data_preprocessor(dict(inputs=images, data_samples=samples), training=True)
