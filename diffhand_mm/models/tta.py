@@ -225,7 +225,8 @@ def _sample_passes(model, inputs: Tensor, augmentations: List[Tuple[float, float
         if start == 0:  # the un-augmented pass is always the first
             identity_feats = (feats[0][:batch], feats[1][:batch])
         sampled = head.sample_vertices(feats, num_hypotheses, test_cfg.get('sampling_steps'),
-                                       test_cfg.get('eta'))  # (a*B, K, V, 3)
+                                       test_cfg.get('eta'),
+                                       accelerate=test_cfg.get('accelerate'))  # (a*B, K, V, 3)
         sampled = sampled.reshape(len(chunk), batch, *sampled.shape[1:])
         # Augmented frame: x' = R x, i.e. rows x'^T = x^T R^T; undo with rows x^T = x'^T R.
         hypotheses.append(torch.einsum('abkvi,abij->abkvj', sampled, torch.stack(rotations)))

@@ -181,7 +181,7 @@ def _install_pass_perturbing_predictor(model):
         state['encoder_calls'] += 1
         return original_extract(images)
 
-    def sample_vertices(feats, num_hypotheses=1, sampling_steps=None, eta=None):
+    def sample_vertices(feats, num_hypotheses=1, sampling_steps=None, eta=None, **kwargs):
         meshes = []
         for _ in range(feats[1].shape[0]):
             if state['rows'] == 0:
