@@ -60,6 +60,16 @@ def test_paper_settings_of_the_freihand_config():
     head = cfg.model.head
     assert head.decoder.num_blocks == 3 and head.decoder.sample_rate == 4
     assert head.loss_normal.loss_weight == 0.05
+    # tested as the paper did: MeshGraphormer's multiscale set, Procrustes to the plain pass
+    from diffhand_mm.engine import TestTimeAugmentationHook
+    from diffhand_mm.models.tta import GRAPHORMER_TTA
+    hooks = [h for h in cfg.custom_hooks if h['type'] is TestTimeAugmentationHook]
+    assert len(hooks) == 1
+    tta = hooks[0]['tta']
+    assert tuple(tta['rotations']) == GRAPHORMER_TTA['rotations']
+    assert tuple(tta['scales']) == GRAPHORMER_TTA['scales']
+    assert tta['align'] == 'procrustes'
+    assert cfg.model.test_cfg.get('tta') is None  # validation during training: no TTA
 
 
 def test_ablation_configs_switch_exactly_one_thing():
@@ -72,7 +82,20 @@ def test_ablation_configs_switch_exactly_one_thing():
     assert no_diff.model.head.decoder == base.model.head.decoder
     assert type_name(vanilla.model.head.decoder.type) == 'VanillaMeshDecoder'
     assert vanilla.model.head.use_diffusion
-    for cfg in (no_diff, vanilla):
+    paper = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'ablations', 'diffhand_tiny_synthhand_paper_losses.py'))
+    def named(value):  # compare classes by name: two loads need not give the same objects
+        if isinstance(value, dict):
+            return {k: type_name(v) if k == 'type' else named(v) for k, v in value.items()}
+        return value
+
+    changed = {k for k in base.model.head
+               if named(paper.model.head[k]) != named(base.model.head[k])}
+    assert changed == {'loss_vertex', 'loss_joint', 'loss_joint_2d', 'loss_normal'}
+    freihand = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'diffhand_deit_freihand.py'))
+    for key in changed:
+        assert named(paper.model.head[key]) == named(freihand.model.head[key])
+    for cfg in (no_diff, vanilla, paper):
         assert cfg.train_cfg == base.train_cfg and cfg.optim_wrapper == base.optim_wrapper
 
 

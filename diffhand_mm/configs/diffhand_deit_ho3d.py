@@ -1,4 +1,5 @@
-# DiffHand on HO-3D v2: DeiT-III large at 224 px. Training meshes need MANO (data/mano).
+# DiffHand on HO-3D v2: DeiT-III large at 224 px (our choice; the paper's size is lost in our
+# copy of its text), the paper's losses. Training meshes need MANO (data/mano).
 # Testing writes work_dirs/ho3d_pred.json in the official format (labels are hidden); score it
 # on the HO-3D server or with tools/eval_submission.py ho3d --gt <released gt> --pred <file>.
 from mmengine.config import read_base

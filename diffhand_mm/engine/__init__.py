@@ -3,7 +3,7 @@ checkpoint loading, atomic checkpoint saves, the work-dir lock, hooks, optimizer
 from .checkpoint_loading import install_checkpoint_loader, load_local_checkpoint
 from .file_backend import AtomicLocalBackend
 from .hooks import (MetricsFileHook, NonFiniteLossError, NonFiniteLossHook, StrictLoadHook,
-                    TrainTimeBudgetHook)
+                    TestTimeAugmentationHook, TrainTimeBudgetHook)
 from .optim_wrappers import FSDPOptimWrapper
 from .strict_loading import (CheckpointMismatchError, check_checkpoint,
                              load_checkpoint_strictly)
@@ -18,5 +18,5 @@ __all__ = [
     'check_checkpoint', 'CheckpointMismatchError', 'AtomicLocalBackend', 'TrainTimeBudgetHook',
     'StrictLoadHook', 'NonFiniteLossHook', 'NonFiniteLossError', 'GuardedRunner',
     'GuardedFlexibleRunner', 'WorkDirLock', 'WorkDirInUseError', 'FSDPOptimWrapper',
-    'MetricsFileHook'
+    'MetricsFileHook', 'TestTimeAugmentationHook'
 ]

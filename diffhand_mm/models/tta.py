@@ -1,7 +1,14 @@
-"""Test-time augmentation (TTA) for DiffHand: in-plane rotations and scales of the input crop.
+"""Test-time augmentation (TTA) for DiffHand, like MeshGraphormer's multiscale test.
+
+The paper tests FreiHAND "with test-time augmentation like MeshGraphormer". Graphormer's
+multiscale test (``src/tools/run_hand_multiscale.py`` of microsoft/MeshGraphormer) predicts
+each test image under 19 in-plane rotations (0, +-10, ..., +-90 degrees) times 5 scales
+(0.7, 0.8, 0.9, 1.0, 1.1), i.e. 95 passes, Procrustes-aligns every prediction to the
+un-augmented one and averages them. :data:`GRAPHORMER_TTA` is that set; the sets are
+configurable.
 
 Every augmentation is a change of the virtual camera that looks at the crop, so its effect on
-the prediction can be undone exactly:
+the prediction can be undone exactly before the alignment:
 
 - rotation by ``angle`` about the viewing ray d through the crop centre
   (d = K^-1 (c, 1), c = ((W-1)/2, (H-1)/2)): the camera frame turns by R_d, points become
@@ -14,17 +21,28 @@ the prediction can be undone exactly:
 - scale ``s`` about the crop centre: the intrinsics become ``S K`` (a zoom), the 3D frame is
   unchanged, so root-relative vertices need no correction.
 
-Predictions of all augmentations (the un-augmented pass is always one of them, and always
-the first) are mapped back and their root-relative vertices averaged; the translation comes
-from the un-augmented pass. The crop is warped after the data preprocessor (mean/std), with
-pixels from outside filled with the normalised value of black, as ``HandCrop`` fills them.
+Then, with ``align='procrustes'`` (default, Graphormer's rule), each pass's mesh is
+similarity-aligned (rotation, uniform scale, translation; :func:`similarity_align`) to the
+un-augmented pass's mesh, which removes what the network got wrong about the augmentation
+(a rotation it did not follow exactly, a scale it read differently); ``align='none'``
+averages the un-rotated meshes as they are. The average (a plain mean over the passes;
+Graphormer counts the un-augmented pass twice, which with 95 passes changes its weight from
+1/95 to 2/96) is placed in the camera frame with the un-augmented pass's camera. The crop is
+warped after the data preprocessor (mean/std), with pixels from outside filled with the
+normalised value of black, as ``HandCrop`` fills them (and of every other input channel's
+zero, e.g. an infinitely far depth).
+
+Cost: one encoder pass and one DDIM sampling per augmentation and hypothesis, i.e. ~95 times
+a plain prediction for :data:`GRAPHORMER_TTA`. The passes run batched, ``batch_passes``
+augmented crops per encoder + sampler call (None: all of a batch's at once); measured costs
+in docs/inference.md.
 
 Usage: ``model.test_cfg.tta = dict(rotations=[-15, 0, 15], scales=[0.9, 1.0, 1.1])``
 (degrees; the product of both lists is used), e.g. from ``tools/test.py`` with
 ``--cfg-options model.test_cfg.tta.rotations=[-15,0,15] model.test_cfg.tta.scales=[1.0]``.
 """
 import math
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -35,20 +53,38 @@ from diffhand_mm.models.heads.hypotheses import select_consensus_hypothesis
 from diffhand_mm.models.heads.placement import pack_predictions
 from diffhand_mm.models.heads.sample_fields import stack_crop_intrinsics, stack_input_sizes
 
+#: MeshGraphormer's multiscale test: 19 rotations x 5 scales = 95 passes.
+GRAPHORMER_TTA = dict(rotations=(0.0, ) + tuple(float(sign * step) for step in range(10, 100, 10)
+                                                for sign in (1, -1)),
+                      scales=(0.7, 0.8, 0.9, 1.0, 1.1), align='procrustes')
+
 #: What ``tools/demo.py --tta`` uses: 3 rotations x 3 scales = 9 passes.
-DEFAULT_TTA = dict(rotations=(-15.0, 0.0, 15.0), scales=(0.9, 1.0, 1.1))
+DEFAULT_TTA = dict(rotations=(-15.0, 0.0, 15.0), scales=(0.9, 1.0, 1.1), align='procrustes')
+
+_TTA_KEYS = ('rotations', 'scales', 'align', 'batch_passes')
+_ALIGNMENTS = ('procrustes', 'none')
 
 
 def augmentation_list(tta_cfg: dict) -> List[Tuple[float, float]]:
     """(angle_deg, scale) pairs: the identity first, then the rest of rotations x scales.
 
+    Args:
+        tta_cfg: ``rotations`` (degrees), ``scales``, ``align`` ('procrustes' or 'none'),
+            ``batch_passes`` (positive int or None).
+
     Raises:
-        ValueError: a scale is not positive, or an unknown key is given.
+        ValueError: a scale is not positive, an unknown key or alignment is given, or
+            ``batch_passes`` is not positive.
     """
-    unknown = set(tta_cfg) - {'rotations', 'scales'}
+    unknown = set(tta_cfg) - set(_TTA_KEYS)
     if unknown:
-        raise ValueError(f'TTA: unknown keys {sorted(unknown)}; use rotations (degrees) and '
-                         'scales.')
+        raise ValueError(f'TTA: unknown keys {sorted(unknown)}; use {", ".join(_TTA_KEYS)}.')
+    if tta_cfg.get('align', 'procrustes') not in _ALIGNMENTS:
+        raise ValueError(f"TTA: align must be one of {_ALIGNMENTS}, got {tta_cfg['align']!r}.")
+    batch_passes = tta_cfg.get('batch_passes')
+    if batch_passes is not None and int(batch_passes) < 1:
+        raise ValueError(f'TTA: batch_passes must be a positive number of crops or None, got '
+                         f'{batch_passes}.')
     rotations = [float(a) for a in tta_cfg.get('rotations', (0.0,))]
     scales = [float(s) for s in tta_cfg.get('scales', (1.0,))]
     if any(s <= 0 for s in scales):
@@ -128,6 +164,75 @@ def normalized_black(data_preprocessor) -> Tensor:
     return (-mean / std).reshape(-1).float().cpu()
 
 
+def similarity_transform(source: Tensor, target: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    """The similarity ``x -> s R x + t`` that best moves ``source`` onto ``target``.
+
+    Umeyama's closed form (least squares) with a proper rotation (det R = +1; a reflection
+    would turn a right hand into a left one). Batched; computed in float64.
+
+    Args:
+        source: (N, P, 3) points to move.
+        target: (N, P, 3) points to move them onto.
+
+    Returns:
+        tuple: ``scale`` (N,), ``rotation`` (N, 3, 3), ``translation`` (N, 3), float64; apply
+        with :func:`apply_similarity`.
+    """
+    x, y = source.double(), target.double()
+    x_mean, y_mean = x.mean(1), y.mean(1)
+    x, y = x - x_mean[:, None], y - y_mean[:, None]
+    u, singular, vt = torch.linalg.svd(y.transpose(1, 2) @ x)  # covariance, up to 1/P
+    sign = torch.ones_like(singular)
+    sign[:, 2] = torch.sign(torch.det(u @ vt))
+    rotation = u @ torch.diag_embed(sign) @ vt
+    scale = (singular * sign).sum(-1) / x.pow(2).sum((1, 2)).clamp(min=1e-12)
+    translation = y_mean - scale[:, None] * (x_mean[:, None] @ rotation.transpose(1, 2))[:, 0]
+    return scale, rotation, translation
+
+
+def apply_similarity(points: Tensor, transform: Tuple[Tensor, Tensor, Tensor]) -> Tensor:
+    """``s R x + t`` for points (N, ..., 3) and a batch of N transforms; dtype of ``points``."""
+    scale, rotation, translation = transform
+    flat = points.double().reshape(points.shape[0], -1, 3)
+    moved = scale[:, None, None] * flat @ rotation.transpose(1, 2) + translation[:, None]
+    return moved.reshape(points.shape).to(points.dtype)
+
+
+def _sample_passes(model, inputs: Tensor, augmentations: List[Tuple[float, float]],
+                   cam_K: Tensor, input_size: Tensor, fill: Tensor, test_cfg: dict,
+                   num_hypotheses: int, batch_passes: Optional[int]):
+    """Root-relative hypotheses of every augmented crop, un-rotated, and the un-augmented
+    pass's features.
+
+    Returns:
+        tuple: ``hypotheses`` (A, B, K, V, 3) metres in the un-augmented camera's axes;
+        ``identity_feats`` (feature map, embedding) of the un-augmented crops.
+    """
+    head = model.head
+    batch = inputs.shape[0]
+    per_call = max(1, (batch_passes or len(augmentations) * batch) // batch)
+    hypotheses, identity_feats = [], None
+    for start in range(0, len(augmentations), per_call):
+        chunk = augmentations[start:start + per_call]
+        crops, rotations = [], []
+        for angle, scale in chunk:
+            image_map, rotation, _ = crop_augmentation(cam_K.cpu(), input_size.cpu(), angle,
+                                                       scale)
+            crops.append(inputs if (angle, scale) == (0.0, 1.0)
+                         else warp_images(inputs, image_map.to(inputs.device), fill))
+            rotations.append(rotation.to(inputs.device))
+        feats = model.extract_feat(torch.cat(crops))
+        if start == 0:  # the un-augmented pass is always the first
+            identity_feats = (feats[0][:batch], feats[1][:batch])
+        sampled = head.sample_vertices(feats, num_hypotheses, test_cfg.get('sampling_steps'),
+                                       test_cfg.get('eta'),
+                                       accelerate=test_cfg.get('accelerate'))  # (a*B, K, V, 3)
+        sampled = sampled.reshape(len(chunk), batch, *sampled.shape[1:])
+        # Augmented frame: x' = R x, i.e. rows x'^T = x^T R^T; undo with rows x^T = x'^T R.
+        hypotheses.append(torch.einsum('abkvi,abij->abkvj', sampled, torch.stack(rotations)))
+    return torch.cat(hypotheses), identity_feats
+
+
 @torch.no_grad()
 def predict_with_tta(model, inputs: Tensor, data_samples: Sequence,
                      test_cfg: dict) -> List[InstanceData]:
@@ -135,43 +240,40 @@ def predict_with_tta(model, inputs: Tensor, data_samples: Sequence,
 
     Args:
         model: A ``DiffHand`` (``extract_feat``, ``head``, ``data_preprocessor``).
-        inputs: Preprocessed crops (B, 3, H, W).
+        inputs: Preprocessed crops (B, C, H, W).
         data_samples: PoseDataSamples with metainfo ``input_size`` and ``cam_K``.
-        test_cfg: ``tta`` (rotations, scales) plus the usual ``sampling_steps``, ``eta``,
-            ``num_hypotheses``.
+        test_cfg: ``tta`` (rotations, scales, align, batch_passes) plus the usual
+            ``sampling_steps``, ``eta``, ``num_hypotheses``.
 
     Returns:
         list[InstanceData]: as ``DiffusionMeshHead.predict`` (crop camera frame):
-        ``vertices``, ``joints_3d``, ``joints_2d``, ``camera`` of the un-augmented pass, and
-        with ``num_hypotheses > 1`` ``vertex_uncertainty`` (1, V) metres, the RMS distance of
-        all hypotheses of all augmentations (mapped back) to their mean.
+        ``vertices``, ``joints_3d``, ``joints_2d`` of the averaged mesh placed with the
+        ``camera`` of the un-augmented pass, and with ``num_hypotheses > 1``
+        ``vertex_uncertainty`` (1, V) metres, the RMS distance of all hypotheses of all
+        augmentations (mapped back and aligned) to their mean.
     """
     head = model.head
-    augmentations = augmentation_list(test_cfg['tta'])
+    tta_cfg = test_cfg['tta']
+    augmentations = augmentation_list(tta_cfg)
     num_hypotheses = int(test_cfg.get('num_hypotheses', head.num_hypotheses))
-    batch = inputs.shape[0]
-    device = inputs.device
-    cam_K = stack_crop_intrinsics(data_samples, device)
-    input_size = stack_input_sizes(data_samples, device)
-    fill = normalized_black(model.data_preprocessor)
-
-    warped, rotations = [], []
-    for angle, scale in augmentations:
-        image_map, rotation, _ = crop_augmentation(cam_K.cpu(), input_size.cpu(), angle, scale)
-        warped.append(inputs if (angle, scale) == (0.0, 1.0)
-                      else warp_images(inputs, image_map.to(device), fill))
-        rotations.append(rotation.to(device))
-    feats = model.extract_feat(torch.cat(warped))
-    hypotheses = head.sample_vertices(feats, num_hypotheses, test_cfg.get('sampling_steps'),
-                                      test_cfg.get('eta'))  # (A*B, K, V, 3)
-    hypotheses = hypotheses.reshape(len(augmentations), batch, *hypotheses.shape[1:])
-    # Augmented frame: x' = R x, i.e. rows x'^T = x^T R^T; undo with rows x^T = x'^T R.
-    undone = torch.einsum('abkvi,abij->abkvj', hypotheses, torch.stack(rotations))
-    selected = torch.stack([select_consensus_hypothesis(h)[0] for h in undone])  # (A, B, V, 3)
-    identity_feats = (feats[0][:batch], feats[1][:batch])
+    cam_K = stack_crop_intrinsics(data_samples, inputs.device)
+    input_size = stack_input_sizes(data_samples, inputs.device)
+    hypotheses, identity_feats = _sample_passes(
+        model, inputs, augmentations, cam_K, input_size,
+        normalized_black(model.data_preprocessor), test_cfg, num_hypotheses,
+        tta_cfg.get('batch_passes'))
+    selected = torch.stack([select_consensus_hypothesis(h)[0] for h in hypotheses])  # (A,B,V,3)
+    if tta_cfg.get('align', 'procrustes') == 'procrustes':
+        # One transform per pass and image, found on the pass's mesh and applied to all its
+        # hypotheses (the un-augmented pass's is the identity).
+        transform = similarity_transform(selected.flatten(0, 1),
+                                         selected[:1].expand_as(selected).flatten(0, 1))
+        selected = apply_similarity(selected.flatten(0, 1), transform).reshape(selected.shape)
+        hypotheses = apply_similarity(hypotheses.flatten(0, 1),
+                                      transform).reshape(hypotheses.shape)
     placement = head.place(identity_feats, selected.mean(0), cam_K, input_size)
     spread = None
     if num_hypotheses > 1:
-        pooled = undone.transpose(0, 1).flatten(1, 2)  # (B, A*K, V, 3)
+        pooled = hypotheses.transpose(0, 1).flatten(1, 2)  # (B, A*K, V, 3)
         spread = (pooled - pooled.mean(1, keepdim=True)).pow(2).sum(-1).mean(1).sqrt()
     return pack_predictions(placement, spread)

@@ -1,5 +1,6 @@
 """Writing generated results into hand-written markdown documents."""
 import os.path as osp
+from typing import Sequence
 
 
 def replace_markdown_section(path: str, title: str, body: str, begin_mark: str,
@@ -39,3 +40,10 @@ def replace_markdown_section(path: str, title: str, body: str, begin_mark: str,
         lines += [title, ''] + generated
     with open(path, 'w') as f:
         f.write('\n'.join(lines).rstrip('\n') + '\n')
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A markdown table (no trailing newline); cells are formatted with ``str``."""
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows]
+    return '\n'.join(lines)

@@ -1,4 +1,5 @@
-"""TrainTimeBudgetHook ends training at the budget and still saves the last checkpoint."""
+"""TrainTimeBudgetHook ends training at the budget and still saves the last checkpoint;
+TestTimeAugmentationHook turns TTA on for testing only."""
 import os.path as osp
 import uuid
 
@@ -35,3 +36,22 @@ def test_budget_must_be_positive():
     from diffhand_mm.engine import TrainTimeBudgetHook
     with pytest.raises(ValueError, match='positive'):
         TrainTimeBudgetHook(0)
+
+
+def test_tta_hook_applies_to_testing_only_and_restores_the_setting():
+    from types import SimpleNamespace
+
+    from diffhand_mm.engine import TestTimeAugmentationHook
+    tta = dict(rotations=[0.0, 10.0], scales=[1.0])
+    hook = TestTimeAugmentationHook(tta)
+    runner = SimpleNamespace(model=SimpleNamespace(test_cfg=dict(sampling_steps=10)))
+    hook.before_test(runner)
+    assert runner.model.test_cfg['tta'] == tta
+    hook.after_test(runner)
+    assert runner.model.test_cfg == dict(sampling_steps=10)
+    runner.model.test_cfg['tta'] = dict(rotations=[5.0])
+    hook.before_test(runner)
+    hook.after_test(runner)
+    assert runner.model.test_cfg['tta'] == dict(rotations=[5.0])
+    with pytest.raises(ValueError, match='scales'):
+        TestTimeAugmentationHook(dict(scales=[-1.0]))

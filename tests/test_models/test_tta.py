@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from diffhand_mm.models.tta import (augmentation_list, crop_augmentation, normalized_black,
+from diffhand_mm.models.tta import (GRAPHORMER_TTA, apply_similarity, augmentation_list,
+                                    crop_augmentation, normalized_black, similarity_transform,
                                     warp_images)
 from diffhand_mm.registry import MODELS
 from tests.test_models.test_heads.stand_ins import make_data_samples, small_head_cfg
@@ -30,6 +31,33 @@ def test_augmentation_list_starts_with_identity_and_rejects_bad_values():
         augmentation_list(dict(scales=[0.0]))
     with pytest.raises(ValueError, match='unknown keys'):
         augmentation_list(dict(rotation=[10]))
+    with pytest.raises(ValueError, match='align'):
+        augmentation_list(dict(align='mean'))
+    with pytest.raises(ValueError, match='batch_passes'):
+        augmentation_list(dict(batch_passes=0))
+
+
+def test_graphormer_set_is_19_rotations_by_5_scales():
+    passes = augmentation_list(GRAPHORMER_TTA)
+    assert len(passes) == 95 and passes[0] == (0.0, 1.0)
+    assert sorted({a for a, _ in passes}) == [float(a) for a in range(-90, 91, 10)]
+    assert sorted({s for _, s in passes}) == [0.7, 0.8, 0.9, 1.0, 1.1]
+
+
+def test_similarity_transform_recovers_scale_rotation_translation_and_never_reflects():
+    gen = torch.Generator().manual_seed(0)
+    points = torch.randn(2, 50, 3, generator=gen)
+    c, s = math.cos(0.7), math.sin(0.7)
+    rotation = torch.tensor([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    target = 1.7 * points @ rotation.T + torch.tensor([0.1, -0.2, 0.3])
+    scale, found, translation = similarity_transform(points, target)
+    torch.testing.assert_close(scale, torch.full((2,), 1.7, dtype=torch.float64))
+    torch.testing.assert_close(found.float(), rotation.expand(2, 3, 3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(apply_similarity(points, (scale, found, translation)), target,
+                               atol=1e-5, rtol=0)
+    # a mirrored target (a left hand) is not reached by a reflection
+    _, mirrored, _ = similarity_transform(points, points * torch.tensor([-1.0, 1.0, 1.0]))
+    assert torch.allclose(torch.det(mirrored), torch.ones(2, dtype=torch.float64))
 
 
 def test_rotation_about_centre_ray_is_exact_for_an_off_centre_principal_point():
@@ -126,17 +154,67 @@ def _predict(model, image):
     return model.test_step(dict(inputs=[inputs], data_samples=[sample]))[0].pred_instances
 
 
-def test_tta_undoes_rotations_of_an_equivariant_predictor():
-    model = _model(tta=dict(rotations=[-12.0, 0.0, 12.0], scales=[0.8, 1.0, 1.25]))
+@pytest.mark.parametrize('align', ['none', 'procrustes'])
+def test_tta_undoes_rotations_of_an_equivariant_predictor(align):
+    # With align='none' nothing but the undo maps the passes back: a wrong undo (R instead of
+    # R^T) is off by up to 24 degrees, ~7 mm on this mesh.
+    model = _model(tta=dict(rotations=[-12.0, 0.0, 12.0], scales=[0.8, 1.0, 1.25], align=align))
     _install_orientation_oracle(model, normalized_black(model.data_preprocessor))
     image = _bar_image(20.0)
     augmented = _predict(model, image)
     model.test_cfg.pop('tta')
     plain = _predict(model, image)
-    # a wrong undo (R instead of R^T) is off by up to 24 degrees: ~7 mm on this mesh
     error = (augmented.vertices - plain.vertices).norm(dim=-1).max()
     assert error < 5e-4
     torch.testing.assert_close(augmented.joints_2d, plain.joints_2d, atol=0.5, rtol=0)
+
+
+def _install_pass_perturbing_predictor(model):
+    """Pass p (in call order) answers the base mesh moved by a random similarity (s, R, t);
+    pass 0, the un-augmented one, answers it unchanged. Counts the encoder calls."""
+    base = torch.randn(778, 3, generator=torch.Generator().manual_seed(2)) * 0.03
+    gen = torch.Generator().manual_seed(3)
+    state = dict(rows=0, encoder_calls=0)
+    original_extract = model.extract_feat
+
+    def extract_feat(images):
+        state['encoder_calls'] += 1
+        return original_extract(images)
+
+    def sample_vertices(feats, num_hypotheses=1, sampling_steps=None, eta=None, **kwargs):
+        meshes = []
+        for _ in range(feats[1].shape[0]):
+            if state['rows'] == 0:
+                meshes.append(base)
+            else:
+                q, _ = torch.linalg.qr(torch.randn(3, 3, generator=gen))
+                q = q * torch.sign(torch.det(q))
+                scale = 0.8 + 0.4 * torch.rand((), generator=gen)
+                meshes.append(scale * base @ q.T + 0.01 * torch.randn(3, generator=gen))
+            state['rows'] += 1
+        return torch.stack(meshes)[:, None].expand(-1, num_hypotheses, -1, -1)
+
+    model.extract_feat = extract_feat
+    model.head.sample_vertices = sample_vertices
+    return state
+
+
+@pytest.mark.parametrize('batch_passes', [None, 2])
+def test_procrustes_aligns_every_pass_to_the_unaugmented_one(batch_passes):
+    image = np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    tta = dict(rotations=[0.0, 20.0], scales=[1.0, 0.9], batch_passes=batch_passes)
+    model = _model(tta=dict(tta, align='procrustes'))
+    state = _install_pass_perturbing_predictor(model)
+    aligned = _predict(model, image)
+    assert state['encoder_calls'] == (1 if batch_passes is None else 2)  # 4 passes, batch 1
+    model = _model()
+    _install_pass_perturbing_predictor(model)
+    plain = _predict(model, image)
+    torch.testing.assert_close(aligned.vertices, plain.vertices, atol=1e-5, rtol=0)
+    model = _model(tta=dict(tta, align='none'))
+    _install_pass_perturbing_predictor(model)
+    unaligned = _predict(model, image)
+    assert (unaligned.vertices - plain.vertices).norm(dim=-1).max() > 3e-3
 
 
 def test_identity_tta_equals_plain_prediction_and_reports_uncertainty():

@@ -20,7 +20,8 @@ TOY = osp.join(osp.dirname(__file__), '..', 'data', 'configs', 'toy_runner.py')
 # checkpoint's online recipe 64 on one GPU, the paper's real-data schedule 64 in all.
 BASE_BATCH = {'diffhand_tiny_synthhand.py': 16, 'diffhand_tiny_synthhand_online.py': 64,
               'diffhand_tiny_synthhand_no_diffusion.py': 16,
-              'diffhand_tiny_synthhand_vanilla_decoder.py': 16, 'diffhand_deit_freihand.py': 64,
+              'diffhand_tiny_synthhand_vanilla_decoder.py': 16,
+              'diffhand_tiny_synthhand_paper_losses.py': 16, 'diffhand_deit_freihand.py': 64,
               'diffhand_deit_ho3d.py': 64, 'diffhand_hrnet_dexycb.py': 64,
               # the fast DiffHand's configs keep the recipes they are built on
               'diffhand_fast_tiny_synthhand.py': 16,

@@ -1,5 +1,6 @@
 """tools/train.py: --resume continues exactly where an uninterrupted run would be."""
 import argparse
+import json
 import os.path as osp
 import uuid
 
@@ -62,9 +63,18 @@ def test_resume_matches_uninterrupted_run(tmp_path):
 
 
 def test_resume_from_given_checkpoint_path(tmp_path):
+    """Continues at iteration 3 of the given checkpoint: loading only its weights and training
+    6 iterations from 0 would also end at ``runner.iter == 6``."""
+    full = _snapshot(_train(_args(tmp_path / 'full')))
     _train(_args(tmp_path / 'a', cfg_options={'train_cfg.max_iters': 3}))
     runner = _train(_args(tmp_path / 'b', resume=str(tmp_path / 'a' / 'iter_3.pth')))
     assert runner.iter == 6
+    with open(tmp_path / 'b' / 'rank_0.json') as f:
+        assert json.load(f)['iterations'] == 3  # iterations this run trained
+    resumed = _snapshot(runner)
+    assert resumed['lr'] == pytest.approx(full['lr'], rel=0, abs=1e-12)
+    for name, value in full['params'].items():
+        torch.testing.assert_close(resumed['params'][name], value, rtol=0, atol=0)
 
 
 def test_resume_missing_checkpoint_is_a_clear_error(tmp_path):

@@ -23,3 +23,9 @@ def test_creates_a_missing_file(tmp_path):
     path = tmp_path / 'new.md'
     replace_markdown_section(str(path), '## Speed', 'body', BEGIN, END)
     assert path.read_text() == f'## Speed\n\n{BEGIN}\nbody\n{END}\n'
+
+
+def test_markdown_table():
+    from diffhand_mm.utils.markdown import markdown_table
+    assert markdown_table(['a', 'b'], [[1, 'x'], [2.5, 'y']]) == (
+        '| a | b |\n|---|---|\n| 1 | x |\n| 2.5 | y |')

@@ -33,6 +33,7 @@ from diffhand_mm.evaluation.functional import compute_hand_report, dihedral_angl
 from diffhand_mm.models.heads import (ConsensusSelector, JointEvidenceSelector,
                                       take_hypotheses)
 from diffhand_mm.utils.cli import run_tool
+from diffhand_mm.utils.markdown import markdown_table
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -91,14 +92,13 @@ def compare(model, samples: HypothesisSamples) -> List[Dict]:
 
 
 def markdown(rows: List[Dict], samples: HypothesisSamples) -> str:
-    lines = [f'{len(samples.hypotheses)} images, {samples.hypotheses.shape[1]} hypotheses, '
-             f'{samples.steps} DDIM steps', '',
-             '| mesh returned | PA-MPJPE mm | vs K = 1 | PA-MPVPE mm | roughness deg |',
-             '|---|---|---|---|---|']
-    for row in rows:
-        lines.append(f"| {row['rule']} | {row['pa_mpjpe']:.2f} | {row['vs_k1']:+.1f}% | "
-                     f"{row['pa_mpvpe']:.2f} | {row['roughness']:.1f} |")
-    return '\n'.join(lines)
+    caption = (f'{len(samples.hypotheses)} images, {samples.hypotheses.shape[1]} hypotheses, '
+               f'{samples.steps} DDIM steps')
+    table = markdown_table(
+        ['mesh returned', 'PA-MPJPE mm', 'vs K = 1', 'PA-MPVPE mm', 'roughness deg'],
+        [[row['rule'], f"{row['pa_mpjpe']:.2f}", f"{row['vs_k1']:+.1f}%", f"{row['pa_mpvpe']:.2f}",
+          f"{row['roughness']:.1f}"] for row in rows])
+    return caption + '\n\n' + table
 
 
 def main(argv=None) -> List[Dict]:

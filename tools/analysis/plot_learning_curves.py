@@ -26,12 +26,17 @@ RUN_LABELS = {
     'no_diffusion': 'no diffusion (single pass)',
     'vanilla_decoder': 'vanilla decoder + diffusion',
     'fast': 'fast DiffHand (coarse decoder + diffusion)',
+    'ours_losses': 'our losses (L1, normal cosine)',
+    'paper_losses': "the paper's losses (MSE, edge-normal)",
 }
 #: comparison -> (section title in docs/learning_curves.md, sentence on the runs)
 COMPARISONS = {
     'ablations': ("## The paper's ablations: tiny DiffHand, no diffusion, vanilla decoder",
                   'the three side by side'),
     'fast': ('## Fast DiffHand vs the paper decoder (tiny)', 'the two side by side'),
+    'losses': ("## Loss sets: the paper's vs ours", 'the tiny model from scratch with our loss '
+               "set and with the paper's (`configs/ablations/diffhand_tiny_synthhand_paper_"
+               "losses.py`), the two side by side"),
 }
 BEGIN_MARK = '<!-- plot_learning_curves.py output: begin -->'
 END_MARK = '<!-- plot_learning_curves.py output: end -->'

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Learning curves on SynthHand at an equal budget of training time, one comparison at a time:
 #   ablations: the tiny DiffHand vs the paper's two ablations (no diffusion, vanilla decoder);
-#   fast:      the fast tiny DiffHand (coarse decoder) vs the paper-decoder tiny DiffHand.
+#   fast:      the fast tiny DiffHand (coarse decoder) vs the paper-decoder tiny DiffHand;
+#   losses:    the tiny DiffHand trained with our loss set vs the paper's (docs/model.md).
 # The runs of a comparison go side by side (one thread each, data loading in process), so they
 # share the machine alike; TrainTimeBudgetHook stops each after BUDGET seconds of training
 # (validation excluded). Then each final checkpoint is tested on the whole SynthHand test split
 # with the default 10 DDIM steps, and the curves are plotted into the comparison's section of
 # docs/learning_curves.md.
-#   bash tools/analysis/run_learning_curves.sh [OUT_DIR] [BUDGET_SECONDS] [ablations|fast]
+#   bash tools/analysis/run_learning_curves.sh [OUT_DIR] [BUDGET_SECONDS] [ablations|fast|losses]
 set -euo pipefail
 # The whole script is one function, read before it runs: editing the file cannot change a
 # run in progress.
@@ -19,7 +20,8 @@ main() {
   case $COMPARISON in
     ablations) RUNS=(full no_diffusion vanilla_decoder) ;;
     fast) RUNS=(full fast) ;;
-    *) echo "unknown comparison '$COMPARISON' (ablations or fast)" >&2; exit 2 ;;
+    losses) RUNS=(ours_losses paper_losses) ;;
+    *) echo "unknown comparison '$COMPARISON' (ablations, fast or losses)" >&2; exit 2 ;;
   esac
   DATA=data/synthhand_lc
   PY=.venv/bin/python
@@ -35,6 +37,8 @@ main() {
     [no_diffusion]=configs/ablations/diffhand_tiny_synthhand_no_diffusion.py
     [vanilla_decoder]=configs/ablations/diffhand_tiny_synthhand_vanilla_decoder.py
     [fast]=configs/diffhand_fast_tiny_synthhand.py
+    [ours_losses]=configs/diffhand_tiny_synthhand.py
+    [paper_losses]=configs/ablations/diffhand_tiny_synthhand_paper_losses.py
   )
   pids=()
   for name in "${RUNS[@]}"; do

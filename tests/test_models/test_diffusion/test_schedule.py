@@ -90,3 +90,50 @@ def test_schedule_is_not_in_state_dict_and_normalisation_round_trips():
     vertices = torch.tensor([[[0.05, -0.02, 0.1]]])
     torch.testing.assert_close(trained.normalize(vertices), vertices / 0.1)
     torch.testing.assert_close(trained.denormalize(trained.normalize(vertices)), vertices)
+
+
+def _ddpm_posterior(x_t, x0, a_t, a_prev):
+    """Mean and std of q(x_prev | x_t, x0) (Ho et al. 2020, eqs. 6-7)."""
+    alpha = a_t / a_prev
+    beta = 1 - alpha
+    mean = (a_prev.sqrt() * beta / (1 - a_t)) * x0 + (alpha.sqrt() * (1 - a_prev) / (1 - a_t)) * x_t
+    return mean, ((1 - a_prev) / (1 - a_t) * beta).sqrt()
+
+
+@pytest.mark.parametrize('eta', [1.0, 0.5, 0.2])
+def test_ddim_step_noise_scale_is_eta_times_the_ddpm_posterior_std(eta):
+    """Catches a wrong sigma for eta > 0: eta = 1 is DDPM's posterior exactly, and the noise
+    enters with eta times its standard deviation."""
+    torch.manual_seed(0)
+    x0, x_t, z = torch.randn(3, 2, 5, 3).unbind(0)
+    a_t, a_prev = torch.tensor(0.3), torch.tensor(0.7)
+    mean, std = _ddpm_posterior(x_t, x0, a_t, a_prev)
+    if eta == 1.0:
+        torch.testing.assert_close(ddim_step(x_t, x0, a_t, a_prev, eta, z), mean + std * z)
+    # the noise term: half the difference between +z and -z
+    plus = ddim_step(x_t, x0, a_t, a_prev, eta, z)
+    minus = ddim_step(x_t, x0, a_t, a_prev, eta, -z)
+    torch.testing.assert_close((plus - minus) / 2, eta * std * z)
+
+
+def test_ddim_sample_with_eta_draws_each_step_from_the_ddpm_posterior():
+    """The sampler's steps (not just ddim_step) use the right sigma: with a denoiser that always
+    answers the same x0, each step's output given its input is distributed as
+    q(x_prev | x_t, x0), i.e. N(posterior mean, posterior std^2) for eta = 1."""
+    diffusion = VertexDiffusion(1000)
+    inputs = []
+
+    def constant(x_t, t):
+        inputs.append(x_t.clone())
+        return torch.full_like(x_t, 0.5)
+
+    diffusion.ddim_sample(constant, torch.randn(2000, 10, 3), sampling_steps=4, eta=1.0,
+                          generator=torch.Generator().manual_seed(0))
+    pairs = ddim_timesteps(1000, 4)
+    assert len(inputs) == 4
+    for (t, t_prev), x_t, x_prev in zip(pairs[:-1], inputs[:-1], inputs[1:]):
+        mean, std = _ddpm_posterior(x_t, torch.tensor(0.5), diffusion.alpha_bar[t],
+                                    diffusion.alpha_bar[t_prev])
+        residual = x_prev - mean
+        assert residual.mean().item() == pytest.approx(0.0, abs=0.01), t
+        assert residual.std().item() == pytest.approx(std.item(), rel=0.02), t

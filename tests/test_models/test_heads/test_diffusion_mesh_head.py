@@ -141,3 +141,57 @@ def test_ablations_build_train_and_behave():
                                           num_layers=1)))
     assert set(plain.loss(_feats(), make_data_samples(2))) == set(vanilla.loss(
         _feats(), make_data_samples(2)))
+
+
+def _expected_x0(head, samples):
+    """(vertices - wrist) / vertex_scale with the wrist = row 0 of the joint regressor."""
+    vertices = torch.cat([s.gt_instances.vertices for s in samples])
+    wrist = torch.einsum('v,bvc->bc', head.joint_regressor[0], vertices)
+    return (vertices - wrist[:, None]) / head.diffusion.vertex_scale
+
+
+def test_training_feeds_the_decoder_the_noised_target_and_the_true_x0_scores_zero():
+    """Catches a decoder fed the clean x0 instead of x_t, and a target that is not
+    root-relative (or not normalised)."""
+    torch.manual_seed(0)
+    head = MODELS.build(small_head_cfg())
+    samples = make_data_samples(4)
+    x0 = _expected_x0(head, samples)
+    for t_value in (999, 400, 0):
+        a = float(head.diffusion.alpha_bar[t_value])
+        calls = []
+        head.diffusion.sample_timesteps = lambda batch, device, generator=None, t=t_value: \
+            torch.full((batch,), t, dtype=torch.long, device=device)
+
+        def oracle(x_t, t, *image):
+            calls.append(x_t.detach().clone())
+            return x0.clone()  # a perfect denoiser
+
+        head.decoder.forward = oracle
+        losses = head.loss(_feats(4), samples)
+        x_t = calls[0]
+        # x_t = sqrt(a) x0 + sqrt(1 - a) eps: the residual is unit noise, independent of x0
+        eps = (x_t - a ** 0.5 * x0) / (1 - a) ** 0.5
+        assert abs(eps.mean()) < 0.05 and abs(eps.std() - 1) < 0.05, t_value
+        corr = torch.corrcoef(torch.stack([eps.flatten(), x0.flatten()]))[0, 1]
+        assert abs(corr) < 0.05, t_value
+        # the true x0 is a perfect prediction: every 3D term is zero
+        for key in ('loss_x0', 'loss_vertex', 'loss_joint', 'loss_normal'):
+            assert losses[key].item() == pytest.approx(0.0, abs=1e-6), (key, t_value)
+
+
+def test_training_losses_do_not_depend_on_where_the_hand_is():
+    """A target in camera coordinates (not root-relative) would change with the hand's place."""
+    head = MODELS.build(small_head_cfg())
+    samples = make_data_samples(2)
+    moved = make_data_samples(2)
+    shift = torch.tensor([0.05, -0.03, 0.2])
+    for sample in moved:
+        sample.gt_instances.vertices = sample.gt_instances.vertices + shift
+        sample.gt_instances.joints_3d = sample.gt_instances.joints_3d + shift
+    torch.manual_seed(3)
+    here = head.loss(_feats(), samples)
+    torch.manual_seed(3)
+    there = head.loss(_feats(), moved)
+    for key in ('loss_x0', 'loss_vertex', 'loss_joint', 'loss_normal'):
+        torch.testing.assert_close(there[key], here[key], rtol=1e-4, atol=1e-6)
