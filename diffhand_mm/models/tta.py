@@ -49,7 +49,6 @@ import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from diffhand_mm.models.heads.hypotheses import select_consensus_hypothesis
 from diffhand_mm.models.heads.placement import pack_predictions
 from diffhand_mm.models.heads.sample_fields import stack_crop_intrinsics, stack_input_sizes
 
@@ -201,17 +200,19 @@ def apply_similarity(points: Tensor, transform: Tuple[Tensor, Tensor, Tensor]) -
 def _sample_passes(model, inputs: Tensor, augmentations: List[Tuple[float, float]],
                    cam_K: Tensor, input_size: Tensor, fill: Tensor, test_cfg: dict,
                    num_hypotheses: int, batch_passes: Optional[int]):
-    """Root-relative hypotheses of every augmented crop, un-rotated, and the un-augmented
-    pass's features.
+    """Root-relative hypotheses of every augmented crop, un-rotated, the one the head's
+    ``hypothesis_selector`` chose in each (on that crop's features, as ``predict`` does), and
+    the un-augmented pass's features.
 
     Returns:
-        tuple: ``hypotheses`` (A, B, K, V, 3) metres in the un-augmented camera's axes;
-        ``identity_feats`` (feature map, embedding) of the un-augmented crops.
+        tuple: ``hypotheses`` (A, B, K, V, 3) and ``selected`` (A, B, V, 3) metres in the
+        un-augmented camera's axes; ``identity_feats`` (feature map, embedding) of the
+        un-augmented crops.
     """
     head = model.head
     batch = inputs.shape[0]
     per_call = max(1, (batch_passes or len(augmentations) * batch) // batch)
-    hypotheses, identity_feats = [], None
+    hypotheses, selected, identity_feats = [], [], None
     for start in range(0, len(augmentations), per_call):
         chunk = augmentations[start:start + per_call]
         crops, rotations = [], []
@@ -227,10 +228,15 @@ def _sample_passes(model, inputs: Tensor, augmentations: List[Tuple[float, float
         sampled = head.sample_vertices(feats, num_hypotheses, test_cfg.get('sampling_steps'),
                                        test_cfg.get('eta'),
                                        accelerate=test_cfg.get('accelerate'))  # (a*B, K, V, 3)
+        chosen = (head.hypothesis_selector(feats, sampled, head.regress_joints)[0]
+                  if num_hypotheses > 1 else sampled[:, 0])  # (a*B, V, 3)
         sampled = sampled.reshape(len(chunk), batch, *sampled.shape[1:])
+        chosen = chosen.reshape(len(chunk), batch, *chosen.shape[1:])
         # Augmented frame: x' = R x, i.e. rows x'^T = x^T R^T; undo with rows x^T = x'^T R.
-        hypotheses.append(torch.einsum('abkvi,abij->abkvj', sampled, torch.stack(rotations)))
-    return torch.cat(hypotheses), identity_feats
+        undo = torch.stack(rotations)
+        hypotheses.append(torch.einsum('abkvi,abij->abkvj', sampled, undo))
+        selected.append(torch.einsum('abvi,abij->abvj', chosen, undo))
+    return torch.cat(hypotheses), torch.cat(selected), identity_feats
 
 
 @torch.no_grad()
@@ -258,11 +264,10 @@ def predict_with_tta(model, inputs: Tensor, data_samples: Sequence,
     num_hypotheses = int(test_cfg.get('num_hypotheses', head.num_hypotheses))
     cam_K = stack_crop_intrinsics(data_samples, inputs.device)
     input_size = stack_input_sizes(data_samples, inputs.device)
-    hypotheses, identity_feats = _sample_passes(
+    hypotheses, selected, identity_feats = _sample_passes(
         model, inputs, augmentations, cam_K, input_size,
         normalized_black(model.data_preprocessor), test_cfg, num_hypotheses,
         tta_cfg.get('batch_passes'))
-    selected = torch.stack([select_consensus_hypothesis(h)[0] for h in hypotheses])  # (A,B,V,3)
     if tta_cfg.get('align', 'procrustes') == 'procrustes':
         # One transform per pass and image, found on the pass's mesh and applied to all its
         # hypotheses (the un-augmented pass's is the identity).

@@ -227,3 +227,37 @@ def test_identity_tta_equals_plain_prediction_and_reports_uncertainty():
     augmented = _predict(model, image)
     torch.testing.assert_close(augmented.vertices, plain.vertices)
     torch.testing.assert_close(augmented.vertex_uncertainty, plain.vertex_uncertainty)
+
+
+def test_each_pass_returns_the_hypothesis_the_heads_selector_chooses():
+    """With K > 1 a pass selects as ``predict`` does (the head's selector, that pass's
+    features): a selector that always picks the last hypothesis makes the identity-only TTA
+    return exactly what ``predict`` returns, and it is asked once per encoder call."""
+    from diffhand_mm.models.heads import HypothesisSelector
+
+    class PickLast(HypothesisSelector):
+
+        calls = 0
+
+        def scores(self, feats, hypotheses, regress_joints):
+            PickLast.calls += 1
+            assert feats[1].shape[0] == hypotheses.shape[0]  # the pass's own features
+            order = torch.arange(hypotheses.shape[1], dtype=hypotheses.dtype)
+            return (-order).expand(hypotheses.shape[0], -1)
+
+    image = np.random.default_rng(4).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    model = _model(num_hypotheses=3)
+    consensus = model.head.hypothesis_selector
+    model.head.hypothesis_selector = PickLast()
+    results = []
+    for tta in (None, dict(rotations=[0.0], scales=[1.0], align='none')):
+        model.test_cfg.pop('tta', None)
+        if tta:
+            model.test_cfg['tta'] = tta
+        torch.manual_seed(0)
+        results.append(_predict(model, image))
+    assert PickLast.calls == 2
+    torch.testing.assert_close(results[1].vertices, results[0].vertices, atol=1e-6, rtol=0)
+    model.head.hypothesis_selector = consensus  # another rule, another mesh: the check can fail
+    torch.manual_seed(0)
+    assert (_predict(model, image).vertices - results[0].vertices).abs().max() > 1e-4
