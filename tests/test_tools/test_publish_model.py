@@ -1,4 +1,5 @@
 """tools/publish_model.py keeps exactly the weights and loads back safely."""
+import pytest
 import torch
 from mmengine.logging import MessageHub
 
@@ -21,3 +22,17 @@ def test_publish_keeps_weights_and_drops_training_state(tmp_path):
     for name, value in weights.items():
         torch.testing.assert_close(published['state_dict'][name], value, rtol=0, atol=0)
     assert info['parameters'] == 9
+
+
+def test_publish_keeps_only_the_named_modules_and_refuses_an_empty_selection(tmp_path):
+    weights = {'backbone.conv.weight': torch.ones(2), 'head.camera_head.fc.bias': torch.zeros(3),
+               'head.decoder.fc.weight': torch.ones(4)}
+    source = tmp_path / 'model.pth'
+    torch.save(dict(state_dict=weights, meta=dict(hypothesis_selector=dict(samples=5))), source)
+    info = publish(str(source), str(tmp_path / 'init.pth'), keep=['backbone.', 'head.camera_head.'])
+    published = load_local_checkpoint(str(tmp_path / 'init.pth'))
+    assert sorted(published['state_dict']) == ['backbone.conv.weight', 'head.camera_head.fc.bias']
+    assert published['meta'] == dict(hypothesis_selector=dict(samples=5))  # the fit's record
+    assert info['parameters'] == 5
+    with pytest.raises(KeyError, match=r"model.pth: no weight starts with any of \['neck.'\]"):
+        publish(str(source), str(tmp_path / 'none.pth'), keep=['neck.'])
