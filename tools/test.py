@@ -15,7 +15,8 @@ from mmengine.config import Config, DictAction
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
 from diffhand_mm.engine import MetricsFileHook
 from diffhand_mm.utils.cli import add_debug_argument, run_tool
-from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
+from diffhand_mm.utils.dist import (exit_finished_distributed_process, finish_distributed,
+                                    prepare_distributed)
 from diffhand_mm.utils.threads import add_threads_argument, configure_threads
 from diffhand_mm.utils.strategy import add_strategy_argument, apply_strategy, build_runner
 
@@ -102,8 +103,10 @@ def main() -> None:
         runner.register_hook(MetricsFileHook(args.out), 'LOWEST')
     try:
         runner.test()
-    finally:
+    except BaseException:
         finish_distributed()
+        raise
+    exit_finished_distributed_process(finish_distributed())
 
 
 if __name__ == '__main__':

@@ -16,7 +16,8 @@ from mmengine.config import Config, DictAction
 
 import diffhand_mm  # noqa: F401  (registries and the resume-safe checkpoint loader)
 from diffhand_mm.utils.cli import add_debug_argument, run_tool
-from diffhand_mm.utils.dist import finish_distributed, prepare_distributed
+from diffhand_mm.utils.dist import (exit_finished_distributed_process, finish_distributed,
+                                    prepare_distributed)
 from diffhand_mm.utils.threads import add_threads_argument, configure_threads
 from diffhand_mm.utils.strategy import add_strategy_argument, apply_strategy, build_runner
 
@@ -107,8 +108,10 @@ def main() -> None:
     runner = build_runner(cfg)
     try:
         runner.train()
-    finally:
+    except BaseException:
         finish_distributed()
+        raise
+    exit_finished_distributed_process(finish_distributed())
 
 
 if __name__ == '__main__':

@@ -89,3 +89,34 @@ def test_cpu_strategies_get_device_agnostic_wrappers(monkeypatch, name, key, val
     cfg = _cpu_prepared(cfg, monkeypatch)
     assert cfg.strategy.model_wrapper[key] == value
     assert 'model_wrapper_cfg' not in cfg
+
+
+_FINISHED_RANK = '''
+import atexit, logging, sys
+import torch.distributed as dist
+from diffhand_mm.utils.dist import exit_finished_distributed_process, finish_distributed
+logging.basicConfig(filename=sys.argv[2], level=logging.INFO)
+dist.init_process_group('gloo', init_method='file://' + sys.argv[1], rank=0, world_size=1)
+atexit.register(lambda: print('interpreter teardown ran'))
+logging.info('results written')
+print('done', end='')  # unflushed when the process ends
+exit_finished_distributed_process(finish_distributed())
+print('not reached')
+'''
+
+
+def test_a_finished_distributed_rank_exits_0_with_its_output_and_logs_flushed(tmp_path):
+    import subprocess
+    import sys
+    result = subprocess.run(
+        [sys.executable, '-c', _FINISHED_RANK, str(tmp_path / 'store'), str(tmp_path / 'log')],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'done'  # flushed; neither teardown nor the next line ran
+    assert 'results written' in (tmp_path / 'log').read_text()
+
+
+def test_without_a_process_group_nothing_is_torn_down_and_the_process_goes_on():
+    from diffhand_mm.utils.dist import exit_finished_distributed_process, finish_distributed
+    assert finish_distributed() is False
+    exit_finished_distributed_process(False)  # returns: pytest is still here
