@@ -129,8 +129,9 @@ def exit_finished_distributed_process(was_distributed: bool) -> None:
 
     Even after :func:`finish_distributed`, the C++ destructors run at interpreter exit can
     still meet a joinable thread of torch's distributed runtime and abort the rank (exit code
-    -6, "terminate called without an active exception"): seen once in about ten two-node CI
-    runs, after the rank had written all its results. A finished rank therefore flushes its
+    -6, "terminate called without an active exception"): seen in a fresh-clone CI run of the
+    two-node test (2026-12-03; earlier runs had passed), after the rank had written all its
+    results. A finished rank therefore flushes its
     logs and output streams and leaves with status 0 at once. Only for success: on an error
     the caller lets the exception propagate instead. A no-op when ``was_distributed`` is
     False (single-process runs end normally).
