@@ -18,6 +18,7 @@ the standard exceptions listed in :data:`USER_ERRORS`, with a message that names
 """
 import argparse
 import os.path as osp
+import shlex
 import sys
 import traceback
 from typing import Callable, List, Optional
@@ -34,6 +35,13 @@ class InputError(ValueError):
 #: Exceptions whose message is for the user: files that are missing or unreadable, values that
 #: fail validation, unknown registry names, config syntax, optional packages not installed.
 USER_ERRORS = (InputError, ValueError, KeyError, OSError, SyntaxError, ImportError)
+
+
+def rerun_command(script: str, argv: Optional[List[str]] = None) -> str:
+    """The shell command that reruns ``script`` (path from the repository root) with ``argv``
+    (default: this process's arguments), for the reports the analysis tools write."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return f'python {script} ' + shlex.join(argv)
 
 
 def add_debug_argument(parser: argparse.ArgumentParser) -> None:

@@ -67,3 +67,11 @@ def test_a_real_tool_follows_the_convention(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f'eval_submission.py: error: {tmp_path}/nowhere/evaluation_xyz.json: file not found  '
         '(--debug prints the traceback)']
+
+
+def test_rerun_command_quotes_arguments_so_the_shell_gets_them_back():
+    import shlex
+
+    from diffhand_mm.utils.cli import rerun_command
+    command = rerun_command('tools/analysis/x.py', ['--configs', 'a b.py', "it's"])
+    assert shlex.split(command) == ['python', 'tools/analysis/x.py', '--configs', 'a b.py', "it's"]

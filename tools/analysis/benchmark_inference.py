@@ -30,9 +30,7 @@ import argparse
 import datetime
 import os.path as osp
 import platform
-import shlex
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -44,8 +42,8 @@ from mmengine.structures import InstanceData
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
+from diffhand_mm.utils.cli import add_debug_argument, rerun_command, run_tool
 from diffhand_mm.utils.markdown import replace_markdown_section
-from diffhand_mm.utils.cli import add_debug_argument, run_tool
 
 SECTION_TITLE = '## Model inference: steps x hypotheses'
 BEGIN_MARK = '<!-- benchmark_inference.py output: begin -->'
@@ -452,8 +450,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[List[BenchmarkRow]]:
               for config, rows in zip(args.config, results)]
     print('\n\n'.join(tables))
     if args.out:
-        argv = sys.argv[1:] if argv is None else list(argv)
-        command = 'python tools/analysis/benchmark_inference.py ' + shlex.join(argv)
+        command = rerun_command('tools/analysis/benchmark_inference.py', argv)
         size_text = '/'.join(str(s) for s in sorted(sizes))
         write_section(args.out, describe_run(args.config, args.device, args.batch_size,
                                              size_text, args.repeats, args.warmup, command,

@@ -12,14 +12,13 @@ Example:
 """
 import argparse
 import os
-import shlex
 import statistics
-import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from diffhand_mm.utils.cli import rerun_command
 from diffhand_mm.utils.markdown import replace_markdown_section
 
 SECTION_TITLE = '## Threads'
@@ -102,8 +101,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None):
     args = parse_args(argv)
     cases, loads = run(args.configs, args.threads, args.rounds, args.steps, args.train_batch)
-    argv = sys.argv[1:] if argv is None else list(argv)
-    command = 'python tools/analysis/benchmark_threads.py ' + shlex.join(argv)
+    command = rerun_command('tools/analysis/benchmark_threads.py', argv)
     body = (f'{os.cpu_count()} CPUs, {len(os.sched_getaffinity(0))} usable; 1-minute load '
             f'average at the start of each round: {", ".join(f"{x:.1f}" for x in loads)}. '
             f'Random weights; predict: batch 1, {args.steps} DDIM steps, 1 hypothesis; train '

@@ -24,14 +24,13 @@ Example:
     python tools/analysis/compare_decoder_variants.py --rounds 3 --out docs/benchmarks.md
 """
 import argparse
-import shlex
-import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
 
+from diffhand_mm.utils.cli import rerun_command
 from diffhand_mm.utils.markdown import replace_markdown_section
 
 SECTION_TITLE = '## Where the diffusion runs: decoder variants'
@@ -249,8 +248,7 @@ def main(argv: Optional[Sequence[str]] = None):
     rows, encoder = measure(args.config, {v: VARIANTS[v] for v in args.variants},
                             args.rounds, args.steps, args.hypotheses, args.train_batch)
     table = format_table(rows, args.hypotheses)
-    argv = sys.argv[1:] if argv is None else list(argv)
-    command = 'python tools/analysis/compare_decoder_variants.py ' + shlex.join(argv)
+    command = rerun_command('tools/analysis/compare_decoder_variants.py', argv)
     body = (f'`{args.config}`, random weights, 1 torch thread, CPU time of the fastest of '
             f'{args.rounds} interleaved rounds. Encoder: {encoder["encoder_gflops"]:.2f} '
             f'GFLOPs, {encoder["encoder_ms"]:.0f} ms CPU per image (rounds: '
